@@ -102,6 +102,11 @@ pub enum ExchangeError {
     /// price or an unknown kline interval. A bug in the caller.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A simulated exchange could not load or save its own state, e.g. "cannot write
+    /// data/paper.json: disk full". Only the paper exchange produces it; the order itself was
+    /// applied in memory.
+    #[error("exchange state storage: {0}")]
+    Storage(String),
 }
 
 impl ExchangeError {
@@ -155,7 +160,8 @@ impl ExchangeError {
             Self::Connectivity(_)
             | Self::RateLimited { .. }
             | Self::UnknownOutcome { .. }
-            | Self::InvalidResponse(_) => None,
+            | Self::InvalidResponse(_)
+            | Self::Storage(_) => None,
         }
     }
 

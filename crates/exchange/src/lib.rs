@@ -8,10 +8,12 @@
 
 mod error;
 mod exchange;
+mod matching;
 
 pub use crate::{
     error::ExchangeError,
     exchange::{
         Balance, Exchange, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice, TradesFrom,
     },
+    matching::{candle_path, MatchingConfig, MatchingEngine, MatchingState, PartialFillConfig},
 };
