@@ -7,7 +7,7 @@
 //!   one per cohort and symbol, and turns prices into [`StopIntent`]s.
 //! - [`StopExecutionPolicy`] decides, after each market-sell attempt, whether to retry (when,
 //!   with what quantity) or give up with a critical alert.
-//! - [`position_size`] sizes a position from historical CVaR (95 %) and half-Kelly, with the
+//! - [`PositionSizer::position_size`] sizes a position from historical CVaR (95 %) and half-Kelly, with the
 //!   confidence applied once.
 //! - [`RiskGuard`] approves or refuses every order intent; approval is the type
 //!   [`RiskApproved`], refusal [`RiskRefused`] with a [`RefusalReason`].
@@ -19,7 +19,9 @@ mod book;
 mod config;
 mod error;
 mod execution;
+mod guard;
 mod intent;
+mod sizing;
 mod stop;
 
 pub use crate::{
@@ -27,6 +29,15 @@ pub use crate::{
     config::{ExecutionConfig, GuardConfig, RiskConfig, SizingConfig, StopConfig},
     error::RiskError,
     execution::{ExecutionPhase, ExecutionStep, SellOutcome, StopExecution, StopExecutionPolicy},
+    guard::{
+        OrderIntent, OrderPurpose, PortfolioView, RefusalReason, RiskApproved, RiskEvent,
+        RiskGuard, RiskRefused,
+    },
     intent::{Alert, AlertSeverity, MarketSell, StopIntent},
+    sizing::{
+        available_risk_budget, cvar_95, kelly_fraction, regime_multiplier, stop_loss_distance,
+        Confidence, PositionRisk, PositionSize, PositionSizer, RiskMetrics, SizingInput,
+        SizingMethod, WinLoss, DEFAULT_POSITION_CVAR, STAT_DP,
+    },
     stop::{StopEvent, StopKind, StopLoss, StopPhase, Trigger},
 };

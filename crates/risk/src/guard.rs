@@ -1,0 +1,581 @@
+//! The order gate: every order intent is approved or refused with a reason (spec §2.8, §2.9,
+//! §3.3).
+//!
+//! Approval is a type: only [`RiskGuard::check`] builds a [`RiskApproved`], so code that sends
+//! orders can demand one. One guard watches one pool of capital (a cohort).
+//!
+//! Rules, in order; the first that fails wins:
+//! 1. daily drawdown halt: the portfolio lost `max_daily_drawdown_pct` since the start of the
+//!    UTC day (any side);
+//! 2. portfolio drawdown halt: it lost `max_portfolio_drawdown_pct` from its peak (any side);
+//! 3. circuit breaker tripped on the symbol (any side);
+//! 4. BUY larger than `max_order_fraction_of_free` of the free quote balance (the original's
+//!    CVaR `max_position`);
+//! 5. BUY beyond the symbol's allocation;
+//! 6. BUY beyond the available capital (cash reserve and total exposure).
+//!
+//! Protective exits (a stop-loss or CASH-mode SELL) pass rules 1–3: a halt must never keep the
+//! bot from cutting a loss (the original's `skip_portfolio_drawdown`, made explicit). Other
+//! SELLs are halted too, as the original's tests pin (scenario 27).
+//!
+//! The daily baseline resets on the first portfolio value seen after UTC midnight, whether
+//! that comes from [`RiskGuard::observe_portfolio`] or from a [`RiskGuard::check`] inside a
+//! tick: no midnight task is needed (the original's midnight task only logged).
+
+use std::{collections::BTreeMap, fmt};
+
+use hybrid_core::{CohortId, Notional, Price, Quantity, Side, Symbol, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::{config::GuardConfig, error::RiskError};
+
+/// Why an order goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderPurpose {
+    /// A strategy order (grid level, HOLD entry, rebalance).
+    Strategy,
+    /// A SELL that cuts risk: stop-loss or CASH exit. Passes drawdown and circuit-breaker halts.
+    ProtectiveExit,
+}
+
+/// An order the engine wants to send, before risk approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderIntent {
+    /// The cohort whose capital it uses.
+    pub cohort: CohortId,
+    /// The symbol.
+    pub symbol: Symbol,
+    /// Buy or sell.
+    pub side: Side,
+    /// Base quantity.
+    pub quantity: Quantity,
+    /// The limit price, or the current price for a market order (to value it).
+    pub price: Price,
+    /// Why it goes out.
+    pub purpose: OrderPurpose,
+}
+
+/// What the guard needs to know about the capital at the time of a check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioView {
+    /// Free quote balance (USDT).
+    pub free_quote: Notional,
+    /// Value committed per symbol, in quote: holdings at market plus open BUY orders.
+    pub invested: BTreeMap<Symbol, Notional>,
+    /// The allocator's budget per symbol, in quote. A BUY on a symbol without one is refused.
+    pub allocations: BTreeMap<Symbol, Notional>,
+}
+
+/// An intent the guard approved. Only the guard can build one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskApproved<T>(T);
+
+/// An intent the guard refused, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskRefused<T> {
+    item: T,
+    reason: RefusalReason,
+}
+
+/// Why an intent was refused. The texts carry the words operators (and the original's tests)
+/// look for: "drawdown", "circuit breaker", "CVaR", "allocation", "available capital".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefusalReason {
+    /// Trading is halted for the day: the loss since the UTC day's start reached the limit.
+    DailyDrawdown {
+        /// Loss since the day's start, in percent (positive).
+        loss_pct: Decimal,
+        /// The limit, in percent.
+        limit_pct: Decimal,
+    },
+    /// Trading is halted: the loss from the portfolio's peak reached the limit.
+    PortfolioDrawdown {
+        /// Loss from the peak, in percent (positive).
+        loss_pct: Decimal,
+        /// The limit, in percent.
+        limit_pct: Decimal,
+    },
+    /// The symbol's circuit breaker tripped on a sudden drop.
+    CircuitBreaker {
+        /// The symbol.
+        symbol: Symbol,
+        /// The drop that tripped it, in percent.
+        drop_pct: Decimal,
+    },
+    /// The BUY is larger than the CVaR position cap (a share of the free quote balance).
+    PositionTooLarge {
+        /// The order's value.
+        value: Notional,
+        /// The cap.
+        max: Notional,
+    },
+    /// The allocator gave this symbol no budget.
+    NoAllocation {
+        /// The symbol.
+        symbol: Symbol,
+    },
+    /// The BUY would take the symbol beyond its allocation.
+    SymbolAllocationExceeded {
+        /// The symbol.
+        symbol: Symbol,
+        /// Already committed to it.
+        invested: Notional,
+        /// The order's value.
+        value: Notional,
+        /// Its budget.
+        allocation: Notional,
+    },
+    /// The BUY is larger than the capital available under the cash reserve and the exposure
+    /// limit.
+    InsufficientAvailableCapital {
+        /// The order's value.
+        value: Notional,
+        /// What is available.
+        available: Notional,
+    },
+}
+
+/// Something the operator should hear about, reported by the guard's observers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RiskEvent {
+    /// A new UTC day started; drawdown is now measured from `baseline`.
+    DailyReset {
+        /// The portfolio value at the day's first observation.
+        baseline: Notional,
+        /// The start of the new day.
+        day: Timestamp,
+    },
+    /// The daily drawdown limit was reached; trading halts until the next UTC day.
+    DailyDrawdownHalt {
+        /// Loss since the day's start, in percent.
+        loss_pct: Decimal,
+    },
+    /// The portfolio drawdown limit was reached; trading halts until an operator resumes.
+    PortfolioDrawdownHalt {
+        /// Loss from the peak, in percent.
+        loss_pct: Decimal,
+    },
+    /// A symbol dropped by at least the circuit-breaker threshold between two prices; orders
+    /// on it halt until it is re-armed.
+    CircuitBreakerTripped {
+        /// The symbol.
+        symbol: Symbol,
+        /// The last accepted price.
+        last: Price,
+        /// The price that tripped it.
+        price: Price,
+        /// The drop in percent.
+        drop_pct: Decimal,
+    },
+}
+
+/// The order gate with its drawdown and circuit-breaker state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskGuard {
+    config: GuardConfig,
+    daily: DailyDrawdown,
+    peak: PeakDrawdown,
+    breakers: BTreeMap<Symbol, CircuitBreaker>,
+}
+
+/// Loss since the start of the UTC day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct DailyDrawdown {
+    day: Option<Timestamp>,
+    baseline: Notional,
+    halted: Option<Decimal>,
+}
+
+/// Loss from the highest value seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct PeakDrawdown {
+    peak: Notional,
+    halted: Option<Decimal>,
+}
+
+/// Sudden-drop detector for one symbol (spec §2.9).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct CircuitBreaker {
+    last: Option<Price>,
+    tripped: Option<Decimal>,
+}
+
+impl<T> RiskApproved<T> {
+    /// The approved item.
+    #[must_use]
+    pub const fn inner(&self) -> &T {
+        &self.0
+    }
+
+    /// The approved item, to be sent.
+    #[must_use]
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> RiskRefused<T> {
+    /// The refused item.
+    #[must_use]
+    pub const fn inner(&self) -> &T {
+        &self.item
+    }
+
+    /// Why it was refused.
+    #[must_use]
+    pub const fn reason(&self) -> &RefusalReason {
+        &self.reason
+    }
+
+    /// The refused item and the reason.
+    #[must_use]
+    pub fn into_parts(self) -> (T, RefusalReason) {
+        (self.item, self.reason)
+    }
+}
+
+impl OrderIntent {
+    /// `price × quantity` in the quote asset.
+    #[must_use]
+    pub fn notional(&self) -> Notional {
+        self.price * self.quantity
+    }
+
+    /// Whether this is a SELL that must get through halts.
+    fn is_protective_sell(&self) -> bool {
+        self.purpose == OrderPurpose::ProtectiveExit && self.side == Side::Sell
+    }
+}
+
+impl PortfolioView {
+    /// Everything committed to coins.
+    #[must_use]
+    pub fn total_invested(&self) -> Notional {
+        self.invested.values().copied().sum()
+    }
+
+    /// Free quote plus everything committed: the portfolio value drawdowns are measured on.
+    #[must_use]
+    pub fn total_value(&self) -> Notional {
+        self.free_quote + self.total_invested()
+    }
+
+    /// What is committed to `symbol`.
+    #[must_use]
+    pub fn invested_in(&self, symbol: &Symbol) -> Notional {
+        self.invested.get(symbol).copied().unwrap_or_default()
+    }
+}
+
+impl RiskGuard {
+    /// A guard with no history: the first price of each symbol and the first portfolio value
+    /// initialise the breaker and the baselines.
+    ///
+    /// # Errors
+    /// [`RiskError::InvalidConfig`] if `config` does not validate.
+    pub fn new(config: GuardConfig) -> Result<Self, RiskError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            daily: DailyDrawdown::default(),
+            peak: PeakDrawdown::default(),
+            breakers: BTreeMap::new(),
+        })
+    }
+
+    /// Feeds a price to the symbol's circuit breaker. The first price only initialises it; a
+    /// drop of at least `circuit_breaker_pct` from the last accepted price trips it (that
+    /// price is then *not* accepted); rises never trip.
+    pub fn on_price(&mut self, symbol: &Symbol, price: Price) -> Option<RiskEvent> {
+        let limit = self.config.circuit_breaker_pct;
+        let breaker = self.breakers.entry(symbol.clone()).or_default();
+        let (last, drop_pct) = breaker.on_price(price, limit)?;
+        Some(RiskEvent::CircuitBreakerTripped {
+            symbol: symbol.clone(),
+            last,
+            price,
+            drop_pct,
+        })
+    }
+
+    /// Re-arms a tripped circuit breaker (operator decision); the next price initialises it.
+    pub fn rearm_circuit_breaker(&mut self, symbol: &Symbol) {
+        self.breakers.remove(symbol);
+    }
+
+    /// Feeds the portfolio value: rolls the daily baseline at a new UTC day, updates the
+    /// peak, and halts trading when a drawdown limit is reached.
+    pub fn observe_portfolio(&mut self, value: Notional, now: Timestamp) -> Vec<RiskEvent> {
+        let daily_limit = self.config.max_daily_drawdown_pct;
+        let peak_limit = self.config.max_portfolio_drawdown_pct;
+        let mut events = Vec::new();
+        events.extend(self.daily.roll(value, now));
+        events.extend(self.daily.observe(value, daily_limit));
+        events.extend(self.peak.observe(value, peak_limit));
+        events
+    }
+
+    /// Resumes after a portfolio drawdown halt (operator decision): the peak restarts at
+    /// `value`.
+    pub fn resume_after_portfolio_drawdown(&mut self, value: Notional) {
+        self.peak = PeakDrawdown {
+            peak: value,
+            halted: None,
+        };
+    }
+
+    /// Whether any halt (daily, portfolio) is in force as of the last observation.
+    #[must_use]
+    pub fn is_halted(&self) -> bool {
+        self.daily.halted.is_some() || self.peak.halted.is_some()
+    }
+
+    /// Whether the circuit breaker of `symbol` is tripped.
+    #[must_use]
+    pub fn is_tripped(&self, symbol: &Symbol) -> bool {
+        self.breakers
+            .get(symbol)
+            .is_some_and(|b| b.tripped.is_some())
+    }
+
+    /// The last price the breaker of `symbol` accepted.
+    #[must_use]
+    pub fn last_price(&self, symbol: &Symbol) -> Option<Price> {
+        self.breakers.get(symbol).and_then(|b| b.last)
+    }
+
+    /// Approves or refuses `intent` against the rules in the module docs. The drawdowns are
+    /// evaluated on `view.total_value()` at `now` as well as on the recorded state, so a loss
+    /// (or a new UTC day) is seen even before the next [`Self::observe_portfolio`].
+    ///
+    /// # Errors
+    /// [`RiskRefused`] with the first failing rule's [`RefusalReason`].
+    pub fn check(
+        &self,
+        intent: OrderIntent,
+        view: &PortfolioView,
+        now: Timestamp,
+    ) -> Result<RiskApproved<OrderIntent>, RiskRefused<OrderIntent>> {
+        match self.first_refusal(&intent, view, now) {
+            Some(reason) => Err(RiskRefused {
+                item: intent,
+                reason,
+            }),
+            None => Ok(RiskApproved(intent)),
+        }
+    }
+
+    fn first_refusal(
+        &self,
+        intent: &OrderIntent,
+        view: &PortfolioView,
+        now: Timestamp,
+    ) -> Option<RefusalReason> {
+        let halt = if intent.is_protective_sell() {
+            None
+        } else {
+            self.halt_reason(&intent.symbol, view.total_value(), now)
+        };
+        match intent.side {
+            Side::Sell => halt,
+            Side::Buy => halt.or_else(|| self.buy_refusal(intent, view)),
+        }
+    }
+
+    /// Rules 1–3.
+    fn halt_reason(
+        &self,
+        symbol: &Symbol,
+        value: Notional,
+        now: Timestamp,
+    ) -> Option<RefusalReason> {
+        let daily_limit = self.config.max_daily_drawdown_pct;
+        let peak_limit = self.config.max_portfolio_drawdown_pct;
+        let daily = self.daily.loss_if_halted(value, now, daily_limit);
+        let peak = self.peak.loss_if_halted(value, peak_limit);
+        let breaker = self.breakers.get(symbol).and_then(|b| b.tripped);
+        daily
+            .map(|loss_pct| RefusalReason::DailyDrawdown {
+                loss_pct,
+                limit_pct: daily_limit,
+            })
+            .or_else(|| {
+                peak.map(|loss_pct| RefusalReason::PortfolioDrawdown {
+                    loss_pct,
+                    limit_pct: peak_limit,
+                })
+            })
+            .or_else(|| {
+                breaker.map(|drop_pct| RefusalReason::CircuitBreaker {
+                    symbol: symbol.clone(),
+                    drop_pct,
+                })
+            })
+    }
+
+    /// Rules 4–6.
+    fn buy_refusal(&self, intent: &OrderIntent, view: &PortfolioView) -> Option<RefusalReason> {
+        let value = intent.notional();
+        let max = Notional::new(view.free_quote.value() * self.config.max_order_fraction_of_free);
+        if value > max {
+            return Some(RefusalReason::PositionTooLarge { value, max });
+        }
+        let Some(&allocation) = view.allocations.get(&intent.symbol) else {
+            return Some(RefusalReason::NoAllocation {
+                symbol: intent.symbol.clone(),
+            });
+        };
+        let invested = view.invested_in(&intent.symbol);
+        if invested + value > allocation {
+            return Some(RefusalReason::SymbolAllocationExceeded {
+                symbol: intent.symbol.clone(),
+                invested,
+                value,
+                allocation,
+            });
+        }
+        let available = self.available_capital(view.total_value(), view.total_invested());
+        (value > available)
+            .then_some(RefusalReason::InsufficientAvailableCapital { value, available })
+    }
+
+    /// `max(0, min(total − invested − total·reserve, total·exposure − invested))` (spec §7.1).
+    #[must_use]
+    pub fn available_capital(&self, total: Notional, invested: Notional) -> Notional {
+        let hundred = Decimal::ONE_HUNDRED;
+        let (total, invested) = (total.value(), invested.value());
+        let after_reserve = total - invested - total * self.config.min_cash_reserve_pct / hundred;
+        let under_exposure = total * self.config.max_total_exposure_pct / hundred - invested;
+        Notional::new(after_reserve.min(under_exposure).max(Decimal::ZERO))
+    }
+}
+
+impl DailyDrawdown {
+    /// Starts a new baseline on the first value of a later UTC day (or the very first value).
+    fn roll(&mut self, value: Notional, now: Timestamp) -> Option<RiskEvent> {
+        let day = now.start_of_utc_day();
+        if self.day.is_some_and(|current| day <= current) {
+            return None;
+        }
+        let first = self.day.is_none();
+        *self = Self {
+            day: Some(day),
+            baseline: value,
+            halted: None,
+        };
+        (!first).then_some(RiskEvent::DailyReset {
+            baseline: value,
+            day,
+        })
+    }
+
+    /// Halts when the loss since the baseline reaches `limit_pct`; a zero baseline is set.
+    fn observe(&mut self, value: Notional, limit_pct: Decimal) -> Option<RiskEvent> {
+        if self.baseline.value() <= Decimal::ZERO {
+            self.baseline = value;
+            return None;
+        }
+        let loss_pct = loss_pct(self.baseline, value);
+        if self.halted.is_some() || loss_pct < limit_pct {
+            return None;
+        }
+        self.halted = Some(loss_pct);
+        Some(RiskEvent::DailyDrawdownHalt { loss_pct })
+    }
+
+    /// The loss if trading is halted for the day at `now` with `value`, without changing state.
+    fn loss_if_halted(
+        &self,
+        value: Notional,
+        now: Timestamp,
+        limit_pct: Decimal,
+    ) -> Option<Decimal> {
+        let same_day = self.day.is_some_and(|day| now.start_of_utc_day() <= day);
+        if !same_day || self.baseline.value() <= Decimal::ZERO {
+            return None;
+        }
+        let loss = loss_pct(self.baseline, value);
+        self.halted.or((loss >= limit_pct).then_some(loss))
+    }
+}
+
+impl PeakDrawdown {
+    fn observe(&mut self, value: Notional, limit_pct: Decimal) -> Option<RiskEvent> {
+        self.peak = self.peak.max(value);
+        let loss_pct = self.loss_if_halted(value, limit_pct)?;
+        if self.halted.is_some() {
+            return None;
+        }
+        self.halted = Some(loss_pct);
+        Some(RiskEvent::PortfolioDrawdownHalt { loss_pct })
+    }
+
+    fn loss_if_halted(&self, value: Notional, limit_pct: Decimal) -> Option<Decimal> {
+        let peak = self.peak.max(value);
+        if peak.value() <= Decimal::ZERO {
+            return None;
+        }
+        let loss = loss_pct(peak, value);
+        self.halted.or((loss >= limit_pct).then_some(loss))
+    }
+}
+
+impl CircuitBreaker {
+    /// Returns `(last, drop %)` when this price trips the breaker.
+    fn on_price(&mut self, price: Price, limit_pct: Decimal) -> Option<(Price, Decimal)> {
+        if self.tripped.is_some() {
+            return None;
+        }
+        let Some(last) = self.last else {
+            self.last = Some(price);
+            return None;
+        };
+        let drop_pct = (last.value() - price.value()) / last.value() * Decimal::ONE_HUNDRED;
+        if drop_pct >= limit_pct {
+            self.tripped = Some(drop_pct);
+            return Some((last, drop_pct));
+        }
+        self.last = Some(price);
+        None
+    }
+}
+
+/// `(base − value) / base × 100`: positive for a loss. `base` is positive.
+fn loss_pct(base: Notional, value: Notional) -> Decimal {
+    (base.value() - value.value()) / base.value() * Decimal::ONE_HUNDRED
+}
+
+impl fmt::Display for RefusalReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DailyDrawdown { loss_pct, limit_pct } => write!(
+                f,
+                "daily drawdown {:.2} % reached the {limit_pct} % limit: trading halted until UTC midnight",
+                loss_pct
+            ),
+            Self::PortfolioDrawdown { loss_pct, limit_pct } => write!(
+                f,
+                "portfolio drawdown {:.2} % from peak reached the {limit_pct} % limit: trading halted",
+                loss_pct
+            ),
+            Self::CircuitBreaker { symbol, drop_pct } => write!(
+                f,
+                "circuit breaker tripped on {symbol} after a {:.2} % drop",
+                drop_pct
+            ),
+            Self::PositionTooLarge { value, max } => {
+                write!(f, "order value {value} exceeds the CVaR max position {max}")
+            }
+            Self::NoAllocation { symbol } => write!(f, "no allocation for {symbol}"),
+            Self::SymbolAllocationExceeded { symbol, invested, value, allocation } => write!(
+                f,
+                "order value {value} on top of {invested} exceeds the allocation {allocation} for {symbol}"
+            ),
+            Self::InsufficientAvailableCapital { value, available } => {
+                write!(f, "order value {value} exceeds the available capital {available}")
+            }
+        }
+    }
+}
