@@ -25,6 +25,8 @@ mod error;
 mod ledger;
 mod levels;
 mod retry;
+#[cfg(test)]
+mod scenarios;
 
 pub use crate::{
     bot::{BotState, GridBot, GridFingerprint, GridIntent, LiveOrder, Severity},
