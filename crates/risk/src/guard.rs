@@ -76,7 +76,8 @@ pub struct RiskApproved<T>(T);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskRefused<T> {
     item: T,
-    reason: RefusalReason,
+    /// Boxed to keep `Result<RiskApproved<T>, RiskRefused<T>>` small on the happy path.
+    reason: Box<RefusalReason>,
 }
 
 /// Why an intent was refused. The texts carry the words operators (and the original's tests)
@@ -232,7 +233,7 @@ impl<T> RiskRefused<T> {
     /// The refused item and the reason.
     #[must_use]
     pub fn into_parts(self) -> (T, RefusalReason) {
-        (self.item, self.reason)
+        (self.item, *self.reason)
     }
 }
 
@@ -361,7 +362,7 @@ impl RiskGuard {
         match self.first_refusal(&intent, view, now) {
             Some(reason) => Err(RiskRefused {
                 item: intent,
-                reason,
+                reason: Box::new(reason),
             }),
             None => Ok(RiskApproved(intent)),
         }
@@ -552,18 +553,15 @@ impl fmt::Display for RefusalReason {
         match self {
             Self::DailyDrawdown { loss_pct, limit_pct } => write!(
                 f,
-                "daily drawdown {:.2} % reached the {limit_pct} % limit: trading halted until UTC midnight",
-                loss_pct
+                "daily drawdown {loss_pct:.2} % reached the {limit_pct} % limit: trading halted until UTC midnight"
             ),
             Self::PortfolioDrawdown { loss_pct, limit_pct } => write!(
                 f,
-                "portfolio drawdown {:.2} % from peak reached the {limit_pct} % limit: trading halted",
-                loss_pct
+                "portfolio drawdown {loss_pct:.2} % from peak reached the {limit_pct} % limit: trading halted"
             ),
             Self::CircuitBreaker { symbol, drop_pct } => write!(
                 f,
-                "circuit breaker tripped on {symbol} after a {:.2} % drop",
-                drop_pct
+                "circuit breaker tripped on {symbol} after a {drop_pct:.2} % drop"
             ),
             Self::PositionTooLarge { value, max } => {
                 write!(f, "order value {value} exceeds the CVaR max position {max}")
@@ -576,6 +574,303 @@ impl fmt::Display for RefusalReason {
             Self::InsufficientAvailableCapital { value, available } => {
                 write!(f, "order value {value} exceeds the available capital {available}")
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    const DAY: i64 = Timestamp::DAY_MS;
+
+    fn btc() -> Symbol {
+        Symbol::new("BTCUSDT").unwrap()
+    }
+
+    fn n(v: Decimal) -> Notional {
+        Notional::new(v)
+    }
+
+    fn intent(side: Side, quantity: Decimal, price: Decimal, purpose: OrderPurpose) -> OrderIntent {
+        OrderIntent {
+            cohort: CohortId::new(1),
+            symbol: btc(),
+            side,
+            quantity: Quantity::new(quantity).unwrap(),
+            price: Price::new(price).unwrap(),
+            purpose,
+        }
+    }
+
+    fn buy(value: Decimal) -> OrderIntent {
+        intent(
+            Side::Buy,
+            value / dec!(100),
+            dec!(100),
+            OrderPurpose::Strategy,
+        )
+    }
+
+    fn view(free: Decimal, invested: Decimal, allocation: Decimal) -> PortfolioView {
+        PortfolioView {
+            free_quote: n(free),
+            invested: [(btc(), n(invested))].into(),
+            allocations: [(btc(), n(allocation))].into(),
+        }
+    }
+
+    fn guard() -> RiskGuard {
+        RiskGuard::new(GuardConfig::default()).unwrap()
+    }
+
+    fn reason(
+        result: Result<RiskApproved<OrderIntent>, RiskRefused<OrderIntent>>,
+    ) -> RefusalReason {
+        result.unwrap_err().into_parts().1
+    }
+
+    #[test]
+    fn approves_a_reasonable_buy() {
+        let approved = guard().check(
+            buy(dec!(50)),
+            &view(dec!(1000), dec!(0), dec!(500)),
+            Timestamp::from_millis(0),
+        );
+        assert_eq!(approved.unwrap().into_inner(), buy(dec!(50)));
+    }
+
+    #[test]
+    fn buy_rules_in_order() {
+        let g = guard();
+        let t = Timestamp::from_millis(0);
+        // 25 % of free 1000 = 250.
+        assert!(matches!(
+            reason(g.check(buy(dec!(300)), &view(dec!(1000), dec!(0), dec!(500)), t)),
+            RefusalReason::PositionTooLarge { .. }
+        ));
+        assert!(matches!(
+            reason(g.check(buy(dec!(200)), &view(dec!(1000), dec!(400), dec!(500)), t)),
+            RefusalReason::SymbolAllocationExceeded { .. }
+        ));
+        let mut no_alloc = view(dec!(1000), dec!(0), dec!(500));
+        no_alloc.allocations.clear();
+        assert!(matches!(
+            reason(g.check(buy(dec!(10)), &no_alloc, t)),
+            RefusalReason::NoAllocation { .. }
+        ));
+        // total 1000 + 3000 = 4000: reserve leaves 4000 - 3000 - 800 = 200.
+        assert!(matches!(
+            reason(g.check(buy(dec!(240)), &view(dec!(1000), dec!(3000), dec!(9000)), t)),
+            RefusalReason::InsufficientAvailableCapital { .. }
+        ));
+    }
+
+    #[test]
+    fn available_capital_matches_the_spec() {
+        let g = guard();
+        assert_eq!(
+            g.available_capital(n(dec!(1000)), n(dec!(400))),
+            n(dec!(400))
+        );
+        assert_eq!(
+            g.available_capital(n(dec!(1000)), n(dec!(750))),
+            n(dec!(50))
+        );
+        assert_eq!(g.available_capital(n(dec!(1000)), n(dec!(900))), n(dec!(0)));
+    }
+
+    #[test]
+    fn daily_drawdown_halts_and_resets_at_utc_midnight() {
+        let mut g = guard();
+        let v = view(dec!(1000), dec!(0), dec!(500));
+        assert!(g
+            .observe_portfolio(n(dec!(1000)), Timestamp::from_millis(DAY))
+            .is_empty());
+        let events = g.observe_portfolio(n(dec!(900)), Timestamp::from_millis(DAY + 10));
+        assert!(matches!(events[..], [RiskEvent::DailyDrawdownHalt { .. }]));
+        assert!(g.is_halted());
+        let sell = intent(Side::Sell, dec!(1), dec!(100), OrderPurpose::Strategy);
+        let same_day = Timestamp::from_millis(2 * DAY - 1);
+        assert!(matches!(
+            reason(g.check(sell.clone(), &v, same_day)),
+            RefusalReason::DailyDrawdown { .. }
+        ));
+        // Inside the first tick after midnight the halt no longer applies, before any observe.
+        let next_day = Timestamp::from_millis(2 * DAY);
+        assert!(g.check(sell, &v, next_day).is_ok());
+        let events = g.observe_portfolio(n(dec!(900)), next_day);
+        assert!(matches!(events[..], [RiskEvent::DailyReset { .. }]));
+        assert!(!g.is_halted());
+    }
+
+    #[test]
+    fn daily_drawdown_is_seen_inside_a_tick() {
+        let mut g = guard();
+        g.observe_portfolio(n(dec!(1000)), Timestamp::from_millis(0));
+        // No observe since; the view itself shows a 10 % loss.
+        let r = reason(g.check(
+            buy(dec!(10)),
+            &view(dec!(900), dec!(0), dec!(500)),
+            Timestamp::from_millis(5),
+        ));
+        assert_eq!(
+            r,
+            RefusalReason::DailyDrawdown {
+                loss_pct: dec!(10),
+                limit_pct: dec!(10)
+            }
+        );
+        assert!(r.to_string().contains("drawdown"));
+    }
+
+    #[test]
+    fn portfolio_drawdown_from_peak_persists_across_days() {
+        let mut g = guard();
+        for (day, value) in [
+            (0, dec!(1000)),
+            (1, dec!(1200)),
+            (2, dec!(1100)),
+            (3, dec!(1020)),
+        ] {
+            g.observe_portfolio(n(value), Timestamp::from_millis(day * DAY));
+        }
+        assert!(g.is_halted());
+        let t = Timestamp::from_millis(9 * DAY);
+        let r = reason(g.check(buy(dec!(1)), &view(dec!(1020), dec!(0), dec!(500)), t));
+        assert!(matches!(r, RefusalReason::PortfolioDrawdown { .. }));
+        g.resume_after_portfolio_drawdown(n(dec!(1020)));
+        assert!(g
+            .check(buy(dec!(1)), &view(dec!(1020), dec!(0), dec!(500)), t)
+            .is_ok());
+    }
+
+    #[test]
+    fn protective_sells_pass_halts_but_buys_do_not() {
+        let mut g = guard();
+        g.observe_portfolio(n(dec!(1000)), Timestamp::from_millis(0));
+        g.observe_portfolio(n(dec!(800)), Timestamp::from_millis(1));
+        g.on_price(&btc(), Price::new(dec!(100)).unwrap());
+        g.on_price(&btc(), Price::new(dec!(50)).unwrap());
+        let v = view(dec!(800), dec!(0), dec!(500));
+        let t = Timestamp::from_millis(2);
+        let exit = intent(Side::Sell, dec!(1), dec!(50), OrderPurpose::ProtectiveExit);
+        assert!(g.check(exit, &v, t).is_ok());
+        let odd = intent(Side::Buy, dec!(1), dec!(50), OrderPurpose::ProtectiveExit);
+        assert!(g.check(odd, &v, t).is_err());
+    }
+
+    #[test]
+    fn circuit_breaker_blocks_its_symbol_until_rearmed() {
+        let mut g = guard();
+        let p = |v| Price::new(v).unwrap();
+        assert_eq!(g.on_price(&btc(), p(dec!(100))), None);
+        assert!(g.on_price(&btc(), p(dec!(89))).is_some());
+        assert!(g.is_tripped(&btc()));
+        let r = reason(g.check(
+            buy(dec!(10)),
+            &view(dec!(1000), dec!(0), dec!(500)),
+            Timestamp::from_millis(0),
+        ));
+        assert!(r.to_string().contains("circuit breaker"));
+        // Another symbol is unaffected.
+        let eth = Symbol::new("ETHUSDT").unwrap();
+        assert!(!g.is_tripped(&eth));
+        g.rearm_circuit_breaker(&btc());
+        assert!(!g.is_tripped(&btc()));
+        assert_eq!(g.on_price(&btc(), p(dec!(50))), None);
+        assert_eq!(g.last_price(&btc()), Some(p(dec!(50))));
+    }
+}
+
+#[cfg(test)]
+mod property_tests {
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn btc() -> Symbol {
+        Symbol::new("BTCUSDT").unwrap()
+    }
+
+    proptest! {
+        /// Every approved BUY fits all three limits: CVaR cap, symbol allocation, available
+        /// capital; every refused one breaks at least one of them (with no halt in force).
+        #[test]
+        fn prop_buy_approved_iff_within_limits(
+            free in 0i64..100_000, invested in 0i64..100_000, allocation in 0i64..100_000,
+            value in 1i64..50_000,
+        ) {
+            let g = RiskGuard::new(GuardConfig::default()).unwrap();
+            let v = PortfolioView {
+                free_quote: Notional::new(Decimal::from(free)),
+                invested: [(btc(), Notional::new(Decimal::from(invested)))].into(),
+                allocations: [(btc(), Notional::new(Decimal::from(allocation)))].into(),
+            };
+            let intent = OrderIntent {
+                cohort: CohortId::new(1),
+                symbol: btc(),
+                side: Side::Buy,
+                quantity: Quantity::new(Decimal::from(value)).unwrap(),
+                price: Price::new(Decimal::ONE).unwrap(),
+                purpose: OrderPurpose::Strategy,
+            };
+            let value = Decimal::from(value);
+            let within = value <= Decimal::from(free) * dec!(0.25)
+                && Decimal::from(invested) + value <= Decimal::from(allocation)
+                && value <= g.available_capital(v.total_value(), v.total_invested()).value();
+            prop_assert_eq!(g.check(intent, &v, Timestamp::from_millis(0)).is_ok(), within);
+        }
+
+        /// The breaker fires exactly on a drop of at least 10 % from the last accepted price,
+        /// and never accepts the price that tripped it.
+        #[test]
+        fn prop_circuit_breaker_matches_definition(prices in prop::collection::vec(1i64..1_000, 1..40)) {
+            let mut g = RiskGuard::new(GuardConfig::default()).unwrap();
+            let mut last: Option<Decimal> = None;
+            for p in prices {
+                let price = Price::new(Decimal::from(p)).unwrap();
+                let fired = g.on_price(&btc(), price).is_some();
+                let expected = last.is_some_and(|l| (l - price.value()) / l * dec!(100) >= dec!(10));
+                prop_assert_eq!(fired, expected);
+                if fired {
+                    prop_assert_eq!(g.last_price(&btc()).map(Price::value), last);
+                    g.rearm_circuit_breaker(&btc());
+                    last = None;
+                } else {
+                    last = Some(price.value());
+                }
+            }
+        }
+
+        /// A daily halt never outlives its UTC day.
+        #[test]
+        fn prop_daily_halt_ends_at_midnight(
+            start in 0i64..1_000_000_000_000, loss in 10i64..99, later in 1i64..Timestamp::DAY_MS * 3,
+        ) {
+            let mut g = RiskGuard::new(GuardConfig::default()).unwrap();
+            let t0 = Timestamp::from_millis(start);
+            g.observe_portfolio(Notional::new(dec!(1000)), t0);
+            let value = Notional::new(Decimal::from(1000 - loss * 10));
+            g.observe_portfolio(value, t0);
+            let t1 = t0.plus_millis(later);
+            let v = PortfolioView { free_quote: value, ..PortfolioView::default() };
+            let sell = OrderIntent {
+                cohort: CohortId::new(1),
+                symbol: btc(),
+                side: Side::Sell,
+                quantity: Quantity::new(Decimal::ONE).unwrap(),
+                price: Price::new(Decimal::ONE).unwrap(),
+                purpose: OrderPurpose::Strategy,
+            };
+            let refused = matches!(
+                g.check(sell, &v, t1).map_err(RiskRefused::into_parts),
+                Err((_, RefusalReason::DailyDrawdown { .. }))
+            );
+            prop_assert_eq!(refused, t1.start_of_utc_day() == t0.start_of_utc_day());
         }
     }
 }
