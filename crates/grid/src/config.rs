@@ -42,8 +42,12 @@ pub struct GridParams {
     pub num_grids: u32,
     /// Level spacing.
     pub spacing: Spacing,
-    /// Quote capital of the grid; each of the N buyable levels gets `investment / N`.
+    /// Quote the grid starts with (its cash); may be 0 for a rebuilt grid that holds only base.
     pub investment: Decimal,
+    /// Capital the levels are sized by: each level's quantity is worth `sizing_capital / N`.
+    /// Equal to `investment` for a new grid; a rebuilt grid passes its whole equity (cash plus
+    /// inventory at the price), so levels keep their size while buys are capped by free cash.
+    pub sizing_capital: Decimal,
     /// Base already held by the grid at start; only this can back initial sells.
     pub initial_base: Decimal,
     /// Fee rate per trade as a fraction (0.001 = 0.1 %).
@@ -70,6 +74,7 @@ impl GridParams {
             num_grids,
             spacing: Spacing::Arithmetic,
             investment,
+            sizing_capital: investment,
             initial_base: Decimal::ZERO,
             fee_rate: DEFAULT_FEE_RATE,
             profit_margin: DEFAULT_PROFIT_MARGIN,
@@ -96,11 +101,21 @@ impl GridParams {
 
     /// Checks every field's range; the levels are checked by [`GridConfig::new`].
     fn validate(&self) -> Result<(), GridError> {
-        let positive = [("lower", self.lower), ("investment", self.investment)];
+        let positive = [
+            ("lower", self.lower),
+            ("sizing_capital", self.sizing_capital),
+        ];
         for (field, value) in positive {
             if value <= Decimal::ZERO {
                 return Err(invalid(field, value, "must be greater than zero"));
             }
+        }
+        if self.investment.is_sign_negative() && !self.investment.is_zero() {
+            return Err(invalid(
+                "investment",
+                self.investment,
+                "must not be negative",
+            ));
         }
         if self.upper <= self.lower {
             return Err(invalid("upper", self.upper, "must be above lower"));
@@ -195,7 +210,7 @@ impl GridConfig {
             .map_err(|e| invalid("filters", &filters.symbol, &e.to_string()))?;
         let candidates =
             candidate_prices(params.lower, params.upper, params.num_grids, params.spacing);
-        let per_level = params.investment / Decimal::from(params.num_grids);
+        let per_level = params.sizing_capital / Decimal::from(params.num_grids);
         let (levels, dropped) = build_levels(&candidates, per_level, &filters);
         if levels.len() < 2 {
             return Err(GridError::TooFewLevels {
@@ -283,10 +298,10 @@ impl GridConfig {
             .collect()
     }
 
-    /// The quote each buyable level is given, `investment / num_grids`.
+    /// The quote each buyable level is sized by, `sizing_capital / num_grids`.
     #[must_use]
     pub fn per_level_budget(&self) -> Decimal {
-        self.params.investment / Decimal::from(self.params.num_grids)
+        self.params.sizing_capital / Decimal::from(self.params.num_grids)
     }
 }
 

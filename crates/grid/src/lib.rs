@@ -24,6 +24,8 @@ pub mod dynamic;
 mod error;
 mod ledger;
 mod levels;
+#[cfg(test)]
+mod property_tests;
 mod retry;
 #[cfg(test)]
 mod scenarios;

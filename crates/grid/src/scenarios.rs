@@ -562,7 +562,7 @@ fn scenario_11_36_downtime_fill_queues_and_places_the_follow_up() {
         dec!(0.001),
         OrderStatus::Filled,
     );
-    let (mut bot, out) = GridBot::restore(cfg, COHORT, 1, None, &[saved.clone()], t(0));
+    let (mut bot, out) = GridBot::restore(cfg, COHORT, 1, None, std::slice::from_ref(&saved), t(0));
     let placed = places(&out);
     assert_eq!(placed.len(), 1);
     assert_eq!(
@@ -610,7 +610,14 @@ fn scenario_11_37_restart_with_new_cancelled_and_mixed_orders() {
         dec!(0),
         OrderStatus::New,
     );
-    let (bot, _) = GridBot::restore(cfg.clone(), COHORT, 1, None, &[new.clone()], t(0));
+    let (bot, _) = GridBot::restore(
+        cfg.clone(),
+        COHORT,
+        1,
+        None,
+        std::slice::from_ref(&new),
+        t(0),
+    );
     assert!(bot.live_orders().contains_key(&new.client_order_id));
     let filled = order(
         "BTCUSDT",
