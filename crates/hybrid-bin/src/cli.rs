@@ -1,0 +1,66 @@
+//! Command-line arguments (clap), kept apart from what they do.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::LogFormat;
+
+/// Hybrid: a self-hosted, regime-adaptive trading system for Binance spot.
+#[derive(Debug, Parser)]
+#[command(name = "main_hybrid", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Configuration file (TOML). Without it: built-in defaults plus HYBRID_* environment variables.
+    #[arg(long, global = true, value_name = "FILE", env = "HYBRID_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Database URL, overriding the configuration: sqlite://PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) database: Option<String>,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
+
+    /// More log output: -v debug, -vv trace (RUST_LOG, when set, wins).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Validate the configuration and print the effective values (secrets masked); exit 2 if invalid.
+    CheckConfig,
+    /// Create or upgrade the database schema and print what was applied.
+    Migrate,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "main_hybrid",
+            "migrate",
+            "--database",
+            "sqlite://x.db",
+            "-vv",
+        ])
+        .unwrap();
+        assert_eq!(cli.database.as_deref(), Some("sqlite://x.db"));
+        assert_eq!(cli.verbose, 2);
+        assert!(matches!(cli.command, Command::Migrate));
+    }
+}

@@ -1,0 +1,22 @@
+//! End-to-end tests of the whole system, one binary with a module per area.
+//!
+//! - `architecture`: the invariants of `docs/ARCHITECTURE.md`, read from `cargo metadata`
+//!   and the source tree;
+//! - `cli`: the `main_hybrid` binary as a user runs it.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on a broken fixture"
+)]
+
+mod architecture;
+mod cli;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (this file lives in `tests/e2e`).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
