@@ -1,0 +1,29 @@
+//! Persistence for Hybrid: the database is the source of truth for orders, fills, realised
+//! P&L and the audit log.
+//!
+//! [`Store`] opens SQLite (bundled; the default `sqlite://data/hybrid.db`) or PostgreSQL (for
+//! several processes sharing one database), chosen by the URL, and carries embedded migrations
+//! for both. Repository methods take and return `hybrid-core` types; diesel rows stay private.
+//! Money is stored as canonical decimal text and times as UTC milliseconds, so values round-trip
+//! exactly on both backends. Orders are recorded before they are sent and every status change
+//! goes through `OrderStatus::transition`, so a crash at any instant can be reconciled.
+
+mod codec;
+mod cohorts;
+mod error;
+mod events;
+mod orders;
+mod pairs;
+mod rows;
+mod schema;
+mod sql;
+mod store;
+
+pub use crate::{
+    cohorts::{CohortRecord, NewCohort},
+    error::StoreError,
+    events::{Event, NewEvent},
+    orders::StatusChange,
+    pairs::{ExitReason, FifoClose, PairClose, PairEntry, PairExit, PairStatus, TradePair},
+    store::{Backend, Store},
+};
