@@ -1,0 +1,296 @@
+//! [`PaperExchange`]: paper trading on real prices. Market data (prices, candles, filters, 24 h
+//! statistics) comes from another [`Exchange`] (normally the Binance client without keys);
+//! orders are matched locally by the shared [`MatchingEngine`] on the prices the caller feeds
+//! with [`PaperExchange::on_price`], and the account is persisted through a
+//! [`PaperStateStore`] after every change, so a restart continues where it stopped.
+//!
+//! Compared with the old paper exchange (`trading-core.md` §1.7): fees are charged once, limit
+//! orders fill at their limit price, filters (tick size included) are enforced with Binance's
+//! errors, client order ids are kept, and each instance owns its own state file (one per
+//! cohort, if cohorts trade separate accounts), so there is one writer per file.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use hybrid_core::{Candle, Clock, Fill, Order, Price, Symbol, SymbolFilters, Timestamp};
+
+use crate::{
+    error::ExchangeError,
+    exchange::{
+        Balance, Exchange, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice, TradesFrom,
+    },
+    matching::{MatchingConfig, MatchingEngine, MatchingState},
+    venue::Venue,
+};
+
+/// Where a [`PaperExchange`] keeps its account between runs.
+///
+/// Implementations here: [`MemoryPaperStore`] (tests) and [`JsonFilePaperStore`] (a JSON file,
+/// written atomically). A store backed by `hybrid-store` (SQLite/PostgreSQL) comes once that
+/// crate has the paper-account tables; it will implement this trait.
+pub trait PaperStateStore: Send + Sync {
+    /// The saved state, or `None` on first start.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Storage`] when the state exists but cannot be read or parsed.
+    fn load(&self) -> Result<Option<MatchingState>, ExchangeError>;
+
+    /// Saves the whole state, replacing the previous one.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Storage`] when it cannot be written.
+    fn save(&self, state: &MatchingState) -> Result<(), ExchangeError>;
+}
+
+/// A [`PaperStateStore`] in memory, for tests (a clone shares the same state).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryPaperStore {
+    state: Arc<Mutex<Option<MatchingState>>>,
+}
+
+impl PaperStateStore for MemoryPaperStore {
+    fn load(&self) -> Result<Option<MatchingState>, ExchangeError> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone())
+    }
+
+    fn save(&self, state: &MatchingState) -> Result<(), ExchangeError> {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Some(state.clone());
+        Ok(())
+    }
+}
+
+/// A [`PaperStateStore`] in one JSON file, replaced atomically (write `<file>.tmp`, then
+/// rename) so a crash leaves either the old or the new state, never half of one.
+///
+/// The whole account is rewritten on every change, which is fine for the few orders a minute
+/// of paper trading.
+#[derive(Debug, Clone)]
+pub struct JsonFilePaperStore {
+    path: PathBuf,
+}
+
+impl JsonFilePaperStore {
+    /// A store writing to `path` (its directory must exist).
+    #[must_use]
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file the state lives in.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn storage_error(&self, what: &str, error: impl std::fmt::Display) -> ExchangeError {
+        ExchangeError::Storage(format!("cannot {what} {}: {error}", self.path.display()))
+    }
+}
+
+impl PaperStateStore for JsonFilePaperStore {
+    fn load(&self) -> Result<Option<MatchingState>, ExchangeError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(self.storage_error("read", error)),
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| self.storage_error("parse", error))
+    }
+
+    fn save(&self, state: &MatchingState) -> Result<(), ExchangeError> {
+        let json = serde_json::to_vec_pretty(state)
+            .map_err(|error| self.storage_error("encode", error))?;
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, json).map_err(|error| self.storage_error("write", error))?;
+        std::fs::rename(&tmp, &self.path).map_err(|error| self.storage_error("replace", error))
+    }
+}
+
+/// Paper trading: market data from `D`, orders matched locally, account saved in `S`.
+pub struct PaperExchange<D, S> {
+    market_data: D,
+    store: S,
+    clock: Arc<dyn Clock>,
+    venue: Venue,
+}
+
+impl<D: std::fmt::Debug, S: std::fmt::Debug> std::fmt::Debug for PaperExchange<D, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaperExchange")
+            .field("market_data", &self.market_data)
+            .field("store", &self.store)
+            .field("venue", &self.venue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Exchange, S: PaperStateStore> PaperExchange<D, S> {
+    /// Opens the paper account: continues the saved state if `store` has one, otherwise starts
+    /// with `initial_balances` (e.g. 1,000 USDT free).
+    ///
+    /// # Errors
+    /// [`ExchangeError::Storage`] when the saved state cannot be read.
+    pub fn open(
+        market_data: D,
+        store: S,
+        clock: Arc<dyn Clock>,
+        config: MatchingConfig,
+        filters: Vec<SymbolFilters>,
+        initial_balances: &[Balance],
+    ) -> Result<Self, ExchangeError> {
+        let engine = match store.load()? {
+            Some(state) => MatchingEngine::restore(config, filters, state),
+            None => MatchingEngine::new(config, filters, initial_balances),
+        };
+        Ok(Self {
+            market_data,
+            store,
+            clock,
+            venue: Venue::new(engine),
+        })
+    }
+
+    /// A live price of `symbol` (from the price feed): fills the resting orders it trades
+    /// through and saves the account if anything filled.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Storage`] when the fills cannot be saved (they happened in memory).
+    pub fn on_price(&self, symbol: &Symbol, price: Price) -> Result<Vec<Fill>, ExchangeError> {
+        let now = self.clock.now();
+        self.mutate(|engine| Ok(engine.on_price(symbol, price, now)))
+    }
+
+    /// A closed candle of `symbol` (from a replay feed): fills along the intra-candle path and
+    /// saves the account if anything filled.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Storage`] when the fills cannot be saved (they happened in memory).
+    pub fn on_candle(&self, symbol: &Symbol, candle: &Candle) -> Result<Vec<Fill>, ExchangeError> {
+        self.mutate(|engine| Ok(engine.on_candle(symbol, candle)))
+    }
+
+    /// The market-data source.
+    pub fn market_data(&self) -> &D {
+        &self.market_data
+    }
+
+    /// Runs an engine operation and saves the state when it succeeded (and, for fills, when
+    /// there were any). The lock is held while saving so saves happen in mutation order.
+    fn mutate<R: Persisted>(
+        &self,
+        f: impl FnOnce(&mut MatchingEngine) -> Result<R, ExchangeError>,
+    ) -> Result<R, ExchangeError> {
+        self.venue.with(|engine| {
+            let result = f(engine)?;
+            if result.changed() {
+                self.store.save(&engine.state())?;
+            }
+            Ok(result)
+        })
+    }
+}
+
+/// Whether an operation's result changed the account (and so must be saved).
+trait Persisted {
+    fn changed(&self) -> bool;
+}
+
+impl Persisted for Vec<Fill> {
+    fn changed(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl Persisted for OrderAck {
+    fn changed(&self) -> bool {
+        true
+    }
+}
+
+impl Persisted for Order {
+    fn changed(&self) -> bool {
+        true
+    }
+}
+
+impl<D: Exchange, S: PaperStateStore> Exchange for PaperExchange<D, S> {
+    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
+        Ok(self.clock.now())
+    }
+
+    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
+        self.market_data.exchange_info().await
+    }
+
+    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
+        self.market_data.symbol_filters(symbol).await
+    }
+
+    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
+        self.market_data.ticker_price(symbol).await
+    }
+
+    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
+        self.market_data.ticker_prices().await
+    }
+
+    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
+        self.market_data.ticker_24h(symbol).await
+    }
+
+    async fn klines(
+        &self,
+        symbol: &Symbol,
+        interval: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<hybrid_core::Candle>, ExchangeError> {
+        self.market_data
+            .klines(symbol, interval, start, end, limit)
+            .await
+    }
+
+    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.balances()))
+    }
+
+    async fn place_order(&self, request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+        let now = self.clock.now();
+        self.mutate(|engine| engine.place(request, now))
+    }
+
+    async fn query_order(&self, symbol: &Symbol, order: &OrderRef) -> Result<Order, ExchangeError> {
+        self.venue.with(|engine| engine.query(symbol, order))
+    }
+
+    async fn cancel_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        let now = self.clock.now();
+        self.mutate(|engine| engine.cancel(symbol, order, now))
+    }
+
+    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.open_orders(symbol)))
+    }
+
+    async fn my_trades(
+        &self,
+        symbol: &Symbol,
+        from: TradesFrom,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.trades(symbol, from)))
+    }
+}

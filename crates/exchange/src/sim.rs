@@ -1,0 +1,262 @@
+//! [`SimExchange`]: the backtest venue. Candles drive the shared [`MatchingEngine`]; time comes
+//! from a [`SimClock`] that the replay driver advances, so a backtest runs as fast as the CPU
+//! allows and is deterministic.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use hybrid_core::{
+    Candle, Clock, Fill, Notional, Order, Price, Quantity, SimClock, Symbol, SymbolFilters,
+    Timestamp,
+};
+use rust_decimal::Decimal;
+
+use crate::{
+    error::ExchangeError,
+    exchange::{
+        Balance, Exchange, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice, TradesFrom,
+    },
+    matching::MatchingEngine,
+    venue::Venue,
+};
+
+/// How a [`SimExchange`] serves market data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimConfig {
+    /// The interval of the replayed candles in Binance spelling (`1m`, `1h`, …); `klines` serves
+    /// only this interval.
+    pub interval: String,
+    /// How many past candles per symbol `klines` and `ticker_24h` can see (1,500 covers a day
+    /// of 1m candles and 60 days of 1h candles).
+    pub history_capacity: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            interval: "1h".to_owned(),
+            history_capacity: 1500,
+        }
+    }
+}
+
+/// The backtest exchange: an [`Exchange`] over a [`MatchingEngine`] fed candle by candle.
+///
+/// The replay driver, for each candle: advances the clock to the candle's close, calls
+/// [`SimExchange::on_candle`] (which fills resting orders along the intra-candle path), hands
+/// the fills to the strategies, and lets them place orders, which are stamped with the clock.
+#[derive(Debug)]
+pub struct SimExchange {
+    venue: Venue,
+    clock: Arc<SimClock>,
+    config: SimConfig,
+    history: Mutex<HashMap<Symbol, VecDeque<Candle>>>,
+}
+
+impl SimExchange {
+    /// A backtest exchange over `engine`, reading time from `clock`.
+    #[must_use]
+    pub fn new(engine: MatchingEngine, clock: Arc<SimClock>, config: SimConfig) -> Self {
+        Self {
+            venue: Venue::new(engine),
+            clock,
+            config,
+            history: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Replays one candle of `symbol`: records it for `klines`/`ticker_24h` and returns the
+    /// fills of resting orders it crossed.
+    pub fn on_candle(&self, symbol: &Symbol, candle: &Candle) -> Vec<Fill> {
+        self.remember(symbol, candle);
+        self.venue.with(|engine| engine.on_candle(symbol, candle))
+    }
+
+    /// A single price tick (e.g. to set the opening price before the first candle).
+    pub fn on_price(&self, symbol: &Symbol, price: Price) -> Vec<Fill> {
+        let now = self.clock.now();
+        self.venue
+            .with(|engine| engine.on_price(symbol, price, now))
+    }
+
+    /// Runs `f` on the underlying engine (for reports: balances, state, all trades).
+    pub fn with_engine<R>(&self, f: impl FnOnce(&mut MatchingEngine) -> R) -> R {
+        self.venue.with(f)
+    }
+
+    fn remember(&self, symbol: &Symbol, candle: &Candle) {
+        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let candles = history.entry(symbol.clone()).or_default();
+        if candles.len() == self.config.history_capacity {
+            candles.pop_front();
+        }
+        candles.push_back(*candle);
+    }
+
+    fn candles(&self, symbol: &Symbol) -> Vec<Candle> {
+        let history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        history
+            .get(symbol)
+            .map(|c| c.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Exchange for SimExchange {
+    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
+        Ok(self.clock.now())
+    }
+
+    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.all_filters()))
+    }
+
+    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
+        symbol_filters(&self.venue, symbol)
+    }
+
+    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
+        ticker_price(&self.venue, symbol)
+    }
+
+    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
+        Ok(ticker_prices(&self.venue))
+    }
+
+    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
+        let now = self.clock.now();
+        let window: Vec<Candle> = self
+            .candles(symbol)
+            .into_iter()
+            .filter(|c| c.open_time() >= now.plus_millis(-Timestamp::DAY_MS))
+            .collect();
+        ticker_24h_of(symbol, &window).ok_or_else(ExchangeError::invalid_symbol)
+    }
+
+    async fn klines(
+        &self,
+        symbol: &Symbol,
+        interval: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Candle>, ExchangeError> {
+        if interval != self.config.interval {
+            return Err(ExchangeError::InvalidRequest(format!(
+                "the backtest replays {} candles; {interval} is not available",
+                self.config.interval
+            )));
+        }
+        Ok(select_klines(self.candles(symbol), start, end, limit))
+    }
+
+    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.balances()))
+    }
+
+    async fn place_order(&self, request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+        let now = self.clock.now();
+        self.venue.with(|engine| engine.place(request, now))
+    }
+
+    async fn query_order(&self, symbol: &Symbol, order: &OrderRef) -> Result<Order, ExchangeError> {
+        self.venue.with(|engine| engine.query(symbol, order))
+    }
+
+    async fn cancel_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        let now = self.clock.now();
+        self.venue.with(|engine| engine.cancel(symbol, order, now))
+    }
+
+    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.open_orders(symbol)))
+    }
+
+    async fn my_trades(
+        &self,
+        symbol: &Symbol,
+        from: TradesFrom,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        Ok(self.venue.with(|engine| engine.trades(symbol, from)))
+    }
+}
+
+pub(crate) fn symbol_filters(
+    venue: &Venue,
+    symbol: &Symbol,
+) -> Result<SymbolFilters, ExchangeError> {
+    venue
+        .with(|engine| engine.filters(symbol).cloned())
+        .ok_or_else(ExchangeError::invalid_symbol)
+}
+
+pub(crate) fn ticker_price(venue: &Venue, symbol: &Symbol) -> Result<Price, ExchangeError> {
+    venue
+        .with(|engine| engine.last_price(symbol))
+        .ok_or_else(ExchangeError::invalid_symbol)
+}
+
+pub(crate) fn ticker_prices(venue: &Venue) -> Vec<TickerPrice> {
+    venue.with(|engine| {
+        engine
+            .all_filters()
+            .into_iter()
+            .filter_map(|f| {
+                let price = engine.last_price(&f.symbol)?;
+                Some(TickerPrice {
+                    symbol: f.symbol,
+                    price,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Candles with open time in `[start, end]`, oldest first, the first `limit` (default 500,
+/// at most 1000, as Binance).
+fn select_klines(
+    candles: Vec<Candle>,
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+    limit: Option<u32>,
+) -> Vec<Candle> {
+    let limit = usize::try_from(limit.unwrap_or(500).min(1000)).unwrap_or(1000);
+    let in_range = |c: &Candle| {
+        start.is_none_or(|s| c.open_time() >= s) && end.is_none_or(|e| c.open_time() <= e)
+    };
+    let selected: Vec<Candle> = candles.into_iter().filter(in_range).collect();
+    if start.is_some() {
+        selected.into_iter().take(limit).collect()
+    } else {
+        let skip = selected.len().saturating_sub(limit);
+        selected.into_iter().skip(skip).collect()
+    }
+}
+
+/// 24-hour statistics from the candles of the window, oldest first; `None` without candles.
+pub(crate) fn ticker_24h_of(symbol: &Symbol, window: &[Candle]) -> Option<Ticker24h> {
+    let first = window.first()?;
+    let last = window.last()?;
+    let high = window.iter().map(Candle::high).max()?;
+    let low = window.iter().map(Candle::low).min()?;
+    let volume: Quantity = window.iter().map(Candle::volume).sum();
+    let quote_volume: Notional = window.iter().map(|c| c.close() * c.volume()).sum();
+    let change = last.close().value() - first.open().value();
+    let percent = (change * Decimal::ONE_HUNDRED / first.open().value()).round_dp(3);
+    Some(Ticker24h {
+        symbol: symbol.clone(),
+        price_change: change,
+        price_change_percent: percent,
+        last_price: last.close(),
+        high,
+        low,
+        volume,
+        quote_volume,
+    })
+}
