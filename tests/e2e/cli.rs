@@ -165,3 +165,25 @@ fn unreachable_database_is_a_runtime_error_not_a_panic() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn migrate_on_postgres_creates_the_schema_and_a_second_run_is_a_no_op() {
+    let Some(schema) = hybrid_testkit::pg::pg_test_schema("cli_migrate_postgres") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = main_hybrid(dir.path(), &["--database", schema.url(), "migrate"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("(postgres): applied 1 migration(s)"),
+        "{}",
+        text(&first.stdout)
+    );
+    let second = main_hybrid(dir.path(), &["--database", schema.url(), "migrate"], &[]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert!(
+        text(&second.stdout).contains("up to date"),
+        "{}",
+        text(&second.stdout)
+    );
+}
