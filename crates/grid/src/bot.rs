@@ -135,6 +135,19 @@ struct FollowUp {
     due: Timestamp,
 }
 
+impl FollowUp {
+    /// A first try, due at once.
+    const fn new(level: usize, side: Side, quantity: Decimal, now: Timestamp) -> Self {
+        Self {
+            level,
+            side,
+            quantity,
+            failures: 0,
+            due: now,
+        }
+    }
+}
+
 /// The grid state machine for one symbol. See the module docs for the transition table.
 #[derive(Debug, Clone)]
 pub struct GridBot {
@@ -375,15 +388,8 @@ impl GridBot {
         let levels = self.config.levels().to_vec();
         let top = levels.len() - 1;
         for level in levels.iter().filter(|l| l.price < price && l.index < top) {
-            self.place(
-                level.index,
-                Side::Buy,
-                level.quantity.value(),
-                0,
-                now,
-                false,
-                out,
-            );
+            let item = FollowUp::new(level.index, Side::Buy, level.quantity.value(), now);
+            self.place(item, false, out);
         }
         for level in levels.iter().filter(|l| l.price > price) {
             let free = self.free_inventory();
@@ -391,7 +397,11 @@ impl GridBot {
                 break;
             }
             let quantity = level.quantity.value().min(free);
-            self.place(level.index, Side::Sell, quantity, 0, now, false, out);
+            self.place(
+                FollowUp::new(level.index, Side::Sell, quantity, now),
+                false,
+                out,
+            );
         }
     }
 
@@ -426,15 +436,7 @@ impl GridBot {
         let queue = std::mem::take(&mut self.queue);
         for item in queue {
             if item.due <= now && !self.level_busy(item.level) {
-                self.place(
-                    item.level,
-                    item.side,
-                    item.quantity,
-                    item.failures,
-                    now,
-                    true,
-                    out,
-                );
+                self.place(item, true, out);
             } else {
                 self.queue.push(item);
             }
@@ -445,53 +447,41 @@ impl GridBot {
         self.orders.values().any(|o| o.level == level)
     }
 
-    /// Places `quantity` at `level` (capped by free cash or inventory). A busy level queues it;
+    /// Places `item` at its level (capped by free cash or inventory). A busy level queues it;
     /// a quantity below the minimums becomes dust (if `keep_dust`) for the next follow-up.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one internal call site shape; a struct would only rename them"
-    )]
-    fn place(
-        &mut self,
-        level: usize,
-        side: Side,
-        quantity: Decimal,
-        failures: u32,
-        now: Timestamp,
-        keep_dust: bool,
-        out: &mut Vec<GridIntent>,
-    ) {
-        if self.level_busy(level) {
-            self.queue.push(FollowUp {
-                level,
-                side,
-                quantity,
-                failures,
-                due: now,
-            });
+    fn place(&mut self, item: FollowUp, keep_dust: bool, out: &mut Vec<GridIntent>) {
+        if self.level_busy(item.level) {
+            self.queue.push(item);
             return;
         }
-        let wanted = quantity
-            + if keep_dust {
-                self.take_dust(level, side)
-            } else {
-                Decimal::ZERO
-            };
+        let FollowUp {
+            level,
+            side,
+            quantity,
+            failures,
+            ..
+        } = item;
+        let dust = if keep_dust {
+            self.take_dust(level, side)
+        } else {
+            Decimal::ZERO
+        };
+        let wanted = quantity + dust;
         let price = self.config.levels()[level].price;
         let capped = self.cap(side, price, wanted);
-        match self
+        let prepared = self
             .config
             .filters()
-            .prepare_limit(side, price.value(), capped)
-        {
-            Ok(order) => {
+            .prepare_limit(side, price.value(), capped);
+        match prepared {
+            Ok(order) if !order.quantity().is_zero() => {
                 if side == Side::Sell {
                     self.add_dust(level, side, wanted - order.quantity().value());
                 }
                 self.submit(level, order, failures, out);
             }
-            Err(_) if keep_dust => self.add_dust(level, side, wanted),
-            Err(_) => {}
+            _ if keep_dust => self.add_dust(level, side, wanted),
+            _ => {}
         }
     }
 
@@ -611,16 +601,16 @@ impl GridBot {
         };
         let quantity = match order.side {
             Side::Buy => order.received,
-            Side::Sell => levels[target].quantity.value() * order.filled / order.quantity.value(),
+            Side::Sell => {
+                let part = order
+                    .filled
+                    .checked_div(order.quantity.value())
+                    .unwrap_or(Decimal::ZERO);
+                levels[target].quantity.value() * part.min(Decimal::ONE)
+            }
         };
-        let side = opposite(order.side);
-        self.queue.push(FollowUp {
-            level: target,
-            side,
-            quantity,
-            failures: 0,
-            due: now,
-        });
+        let item = FollowUp::new(target, opposite(order.side), quantity, now);
+        self.queue.push(item);
     }
 
     fn schedule_retry(

@@ -82,7 +82,7 @@ impl Replay {
                     quantity: order.quantity(),
                 }),
                 GridIntent::Cancel { client_order_id } => {
-                    self.book.retain(|o| o.id != client_order_id)
+                    self.book.retain(|o| o.id != client_order_id);
                 }
                 GridIntent::Halt { reason } => {
                     panic!("grid halted at {}: {reason}", now.as_millis())
