@@ -4,7 +4,7 @@
 //! [`ExecutionStep::Sell`] at its time, and reports every outcome back:
 //!
 //! ```text
-//! start --(quantity rounds to 0)--> GaveUp (critical alert, nothing sent)
+//! start --(rounds to 0, or below min notional)--> GaveUp (critical alert, nothing sent)
 //! start ------------------------->  AwaitingSell, Sell now
 //! AwaitingSell --filled--------------------------> Sold     (confirm the stop)
 //! AwaitingSell --failed, attempts left-----------> AwaitingSell, Sell after 2 s, 5 s, …
@@ -17,7 +17,9 @@
 //! free balance, which could sell coins belonging to another cohort's position. Here the retry
 //! sells `min(intended, free)`: never more than this stop owns.
 
-use hybrid_core::{CohortId, Quantity, Symbol, SymbolFilters, Timestamp};
+use hybrid_core::{
+    CohortId, FilterViolation, Price, Quantity, Side, Symbol, SymbolFilters, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -89,6 +91,8 @@ pub struct StopExecution {
     cohort: CohortId,
     symbol: Symbol,
     intended: Quantity,
+    /// The trigger price, to value the sale against the minimum notional.
+    reference_price: Price,
     quantity: Quantity,
     attempt: u32,
     phase: ExecutionPhase,
@@ -117,7 +121,8 @@ impl StopExecutionPolicy {
     /// Starts selling what `sell` asks for. If the free balance is known and positive, sells
     /// at most that much (the fee or a manual sale may have taken some); the quantity is
     /// truncated to the lot step. Returns the execution and its first step: an immediate sell,
-    /// or a give-up when nothing sellable is left (nothing is sent then).
+    /// or a give-up when nothing sellable is left or the sale would break a filter such as the
+    /// minimum notional (nothing is sent then; the exchange would refuse it every time).
     #[must_use]
     pub fn start(
         &self,
@@ -133,15 +138,18 @@ impl StopExecutionPolicy {
             cohort: sell.cohort,
             symbol: sell.symbol.clone(),
             intended: sell.quantity,
+            reference_price: sell.trigger_price,
             quantity: Quantity::ZERO,
             attempt: 0,
             phase: ExecutionPhase::AwaitingSell,
         };
         let step = match execution.sellable(available) {
-            Some(quantity) => execution.schedule(quantity, now),
-            None => execution.give_up(format!(
-                "stop-loss sell of {} for cohort {} has zero quantity after rounding",
-                sell.symbol, sell.cohort
+            Ok(quantity) => execution.schedule(quantity, now),
+            Err(violation) => execution.give_up(format!(
+                "stop-loss sell of {} for cohort {} cannot be sent ({}): {violation}",
+                sell.symbol,
+                sell.cohort,
+                unsellable_kind(&violation)
             )),
         };
         (execution, step)
@@ -160,7 +168,7 @@ impl StopExecution {
     ) -> Result<ExecutionStep, RiskError> {
         let retry_quantity = match &outcome {
             SellOutcome::Filled => None,
-            SellOutcome::InsufficientBalance { free } => self.sellable(Some(*free)),
+            SellOutcome::InsufficientBalance { free } => self.sellable(Some(*free)).ok(),
             SellOutcome::Failed { .. } => Some(self.quantity),
         };
         let answer = match (&outcome, retry_quantity) {
@@ -212,13 +220,15 @@ impl StopExecution {
         self.quantity
     }
 
-    /// `min(intended, free)` truncated to the lot step, or `None` if that is nothing.
-    fn sellable(&self, free: Option<Quantity>) -> Option<Quantity> {
+    /// `min(intended, free)` truncated to the lot step, checked against the symbol's
+    /// quantity and notional rules (valued at the trigger price): the original sent sales
+    /// below the minimum notional, which the exchange refuses every time.
+    fn sellable(&self, free: Option<Quantity>) -> Result<Quantity, FilterViolation> {
         let wanted = free.map_or(self.intended, |free| free.min(self.intended));
+        let quantity = self.filters.round_quantity(wanted.value())?;
         self.filters
-            .round_quantity(wanted.value())
-            .ok()
-            .filter(|q| !q.is_zero())
+            .check_market(Side::Sell, self.reference_price, quantity)
+            .map(|order| order.quantity())
     }
 
     fn schedule(&mut self, quantity: Quantity, at: Timestamp) -> ExecutionStep {
@@ -261,9 +271,17 @@ impl StopExecution {
     }
 }
 
+/// A short label for why a sale cannot be sent; "zero quantity" is what operators grep for.
+fn unsellable_kind(violation: &FilterViolation) -> &'static str {
+    match violation {
+        FilterViolation::NotPositive { .. } => "zero quantity",
+        FilterViolation::NotionalBelowMin { .. } => "below the minimum notional",
+        _ => "filter failure",
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use hybrid_core::Price;
     use rust_decimal::Decimal;
     use rust_decimal_macros::dec;
 
@@ -372,6 +390,29 @@ mod tests {
     }
 
     #[test]
+    fn below_min_notional_is_never_sent() {
+        let policy = StopExecutionPolicy::new(ExecutionConfig::default()).unwrap();
+        let mut filters = SymbolFilters::with_steps(btc(), dec!(0.01), dec!(0.00001));
+        filters.min_notional = dec!(10);
+        // 0.0002 × 47000 = 9.4 < 10.
+        let (ex, step) = policy.start(
+            &sell(dec!(0.0002)),
+            None,
+            &filters,
+            Timestamp::from_millis(0),
+        );
+        let ExecutionStep::GiveUp(alert) = step else {
+            panic!("expected a give-up");
+        };
+        assert!(
+            alert.message.contains("minimum notional"),
+            "{}",
+            alert.message
+        );
+        assert_eq!(ex.attempts(), 0);
+    }
+
+    #[test]
     fn filled_is_sold() {
         let (mut ex, _) = start(dec!(0.5), None);
         let step = ex
@@ -384,7 +425,6 @@ mod tests {
 
 #[cfg(test)]
 mod property_tests {
-    use hybrid_core::Price;
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
