@@ -181,3 +181,98 @@ impl<R: BufRead + Send> MarketFeed for CandleReplayFeed<R> {
 fn csv_error(error: hybrid_core::CsvError) -> ExchangeError {
     ExchangeError::InvalidResponse(error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    fn reader(rows: &[(i64, &str)]) -> CandleCsvReader<Cursor<Vec<u8>>> {
+        let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
+        for (time, price) in rows {
+            text.push_str(&format!("{time},{price},{price},{price},{price},1\n"));
+        }
+        CandleCsvReader::new(Cursor::new(text.into_bytes()), "test.csv")
+    }
+
+    fn symbol(code: &str) -> Symbol {
+        Symbol::new(code).unwrap()
+    }
+
+    #[tokio::test]
+    async fn symbols_are_merged_by_open_time() {
+        let readers = vec![
+            (symbol("BTCUSDT"), reader(&[(0, "100"), (120_000, "101")])),
+            (
+                symbol("ETHUSDT"),
+                reader(&[(0, "10"), (60_000, "11"), (180_000, "12")]),
+            ),
+        ];
+        let mut feed = CandleReplayFeed::from_readers(readers, ReplaySpeed::Fast).unwrap();
+        let mut order = Vec::new();
+        while let Some(event) = feed.next_event().await.unwrap() {
+            let MarketEvent::Candle { symbol, candle } = event else {
+                panic!("a replay yields candles only");
+            };
+            order.push((symbol.to_string(), candle.open_time().as_millis()));
+        }
+        let expected = [
+            ("BTCUSDT", 0),
+            ("ETHUSDT", 0),
+            ("ETHUSDT", 60_000),
+            ("BTCUSDT", 120_000),
+            ("ETHUSDT", 180_000),
+        ];
+        let expected: Vec<(String, i64)> = expected
+            .iter()
+            .map(|(s, t)| ((*s).to_owned(), *t))
+            .collect();
+        assert_eq!(order, expected);
+    }
+
+    #[test]
+    fn speed_factor_scales_the_gap_between_candles() {
+        let readers = vec![(symbol("BTCUSDT"), reader(&[]))];
+        let mut feed = CandleReplayFeed::from_readers(readers, ReplaySpeed::Factor(60.0)).unwrap();
+        assert_eq!(feed.delay_before(Timestamp::from_millis(0)), Duration::ZERO);
+        assert_eq!(
+            feed.delay_before(Timestamp::from_millis(60_000)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            feed.delay_before(Timestamp::from_millis(3_660_000)),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn a_bad_row_names_file_and_line() {
+        let text = "open_time_ms,open,high,low,close,volume\n0,1,1,1,1,1\n60000,x,1,1,1,1\n";
+        let readers = vec![(
+            symbol("BTCUSDT"),
+            CandleCsvReader::new(Cursor::new(text.as_bytes().to_vec()), "btc.csv"),
+        )];
+        let mut feed = CandleReplayFeed::from_readers(readers, ReplaySpeed::Fast).unwrap();
+        let error = feed.next_candle().unwrap_err();
+        assert!(error.to_string().contains("btc.csv"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn the_shared_klines_folder_replays() {
+        let dir = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/klines"),
+            std::path::PathBuf::from,
+        );
+        let symbols = [symbol("BTCUSDT"), symbol("ETHUSDT")];
+        let mut feed = CandleReplayFeed::open_dir(&dir, &symbols, "1m", ReplaySpeed::Fast).unwrap();
+        let mut previous = Timestamp::from_millis(0);
+        for _ in 0..1000 {
+            let Some(MarketEvent::Candle { candle, .. }) = feed.next_event().await.unwrap() else {
+                panic!("the files hold more than 1000 candles");
+            };
+            assert!(candle.open_time() >= previous);
+            previous = candle.open_time();
+        }
+    }
+}

@@ -294,3 +294,164 @@ impl<D: Exchange, S: PaperStateStore> Exchange for PaperExchange<D, S> {
         Ok(self.venue.with(|engine| engine.trades(symbol, from)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hybrid_core::{OrderKind, OrderStatus, Side, SimClock};
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::{
+        matching::tests as engine_tests,
+        sim::{SimConfig, SimExchange},
+    };
+
+    type Paper<S> = PaperExchange<SimExchange, S>;
+
+    fn open<S: PaperStateStore>(store: S, clock: &Arc<SimClock>) -> Paper<S> {
+        let data_engine = engine_tests::engine_with(MatchingConfig::default());
+        let market_data = SimExchange::new(data_engine, Arc::clone(clock), SimConfig::default());
+        let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
+        PaperExchange::open(
+            market_data,
+            store,
+            clock,
+            MatchingConfig::default(),
+            vec![engine_tests::filters()],
+            &[engine_tests::balance("USDT", dec!(1000))],
+        )
+        .unwrap()
+    }
+
+    fn price(value: Decimal) -> Price {
+        Price::new(value).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_restart_continues_from_the_json_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = JsonFilePaperStore::new(dir.path().join("paper.json"));
+        let clock = Arc::new(SimClock::new(Timestamp::from_millis(1_000)));
+        let symbol = engine_tests::btcusdt();
+        let first = open(store.clone(), &clock);
+        first.on_price(&symbol, price(dec!(50000))).unwrap();
+        let buy = engine_tests::request(
+            1,
+            Side::Buy,
+            OrderKind::Limit,
+            Some(dec!(49000)),
+            dec!(0.01),
+        );
+        first.place_order(&buy).await.unwrap();
+        let sell = engine_tests::request(
+            2,
+            Side::Buy,
+            OrderKind::Limit,
+            Some(dec!(48000)),
+            dec!(0.01),
+        );
+        first.place_order(&sell).await.unwrap();
+        assert_eq!(
+            first.on_price(&symbol, price(dec!(48500))).unwrap().len(),
+            1
+        );
+        let before = (
+            first.balances().await.unwrap(),
+            first.open_orders(None).await.unwrap(),
+        );
+        drop(first);
+
+        let second = open(store, &clock);
+        let after = (
+            second.balances().await.unwrap(),
+            second.open_orders(None).await.unwrap(),
+        );
+        assert_eq!(after, before);
+        assert_eq!(
+            second
+                .my_trades(&symbol, TradesFrom::Recent)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let filled = second
+            .query_order(&symbol, &OrderRef::Client(buy.client_order_id.clone()))
+            .await
+            .unwrap();
+        assert_eq!(filled.status, OrderStatus::Filled);
+        let third = engine_tests::request(
+            3,
+            Side::Buy,
+            OrderKind::Limit,
+            Some(dec!(47000)),
+            dec!(0.0005),
+        );
+        assert_eq!(
+            second
+                .place_order(&third)
+                .await
+                .unwrap()
+                .order
+                .exchange_order_id,
+            Some(3)
+        );
+    }
+
+    #[tokio::test]
+    async fn every_change_is_saved_and_rejections_are_not() {
+        let store = MemoryPaperStore::default();
+        let clock = Arc::new(SimClock::new(Timestamp::from_millis(1_000)));
+        let symbol = engine_tests::btcusdt();
+        let paper = open(store.clone(), &clock);
+        assert!(paper
+            .on_price(&symbol, price(dec!(50000)))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store.load().unwrap(),
+            None,
+            "a tick without fills is not saved"
+        );
+        let too_big =
+            engine_tests::request(1, Side::Buy, OrderKind::Limit, Some(dec!(49000)), dec!(1));
+        assert_eq!(
+            paper.place_order(&too_big).await.unwrap_err(),
+            ExchangeError::insufficient_balance()
+        );
+        assert_eq!(store.load().unwrap(), None);
+        let ok = engine_tests::request(
+            2,
+            Side::Buy,
+            OrderKind::Limit,
+            Some(dec!(49000)),
+            dec!(0.01),
+        );
+        let ack = paper.place_order(&ok).await.unwrap();
+        assert_eq!(
+            store.load().unwrap().unwrap().orders,
+            vec![ack.order.clone()]
+        );
+        let id = OrderRef::Exchange(ack.order.exchange_order_id.unwrap());
+        paper.cancel_order(&symbol, &id).await.unwrap();
+        let saved = store.load().unwrap().unwrap();
+        assert_eq!(saved.orders[0].status, OrderStatus::Canceled);
+        assert_eq!(
+            saved.balances,
+            vec![engine_tests::balance("USDT", dec!(1000))]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_state_file_is_a_storage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paper.json");
+        std::fs::write(&path, "{not json").unwrap();
+        let error = JsonFilePaperStore::new(&path).load().unwrap_err();
+        assert!(
+            matches!(error, ExchangeError::Storage(ref m) if m.contains("cannot parse")),
+            "{error}"
+        );
+    }
+}

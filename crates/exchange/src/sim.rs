@@ -260,3 +260,112 @@ pub(crate) fn ticker_24h_of(symbol: &Symbol, window: &[Candle]) -> Option<Ticker
         quote_volume,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use hybrid_core::{OrderKind, Side};
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::matching::{tests as engine_tests, MatchingConfig};
+
+    fn candle_at(
+        minute: i64,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+    ) -> Candle {
+        let p = |v| Price::new(v).unwrap();
+        let time = Timestamp::from_millis(minute * Timestamp::MINUTE_MS);
+        Candle::new(
+            time,
+            p(open),
+            p(high),
+            p(low),
+            p(close),
+            Quantity::new(dec!(2)).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn sim() -> (SimExchange, Arc<SimClock>) {
+        let clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+        let config = SimConfig {
+            interval: "1m".into(),
+            history_capacity: 3,
+        };
+        let engine = engine_tests::engine_with(MatchingConfig::default());
+        (SimExchange::new(engine, Arc::clone(&clock), config), clock)
+    }
+
+    #[tokio::test]
+    async fn candles_fill_orders_placed_through_the_trait() {
+        let (sim, clock) = sim();
+        let symbol = engine_tests::btcusdt();
+        sim.on_candle(
+            &symbol,
+            &candle_at(0, dec!(50000), dec!(50100), dec!(49900), dec!(50000)),
+        );
+        clock.advance_to(Timestamp::from_millis(60_000)).unwrap();
+        let request =
+            engine_tests::request(1, Side::Buy, OrderKind::Limit, Some(dec!(49500)), dec!(0.1));
+        let ack = sim.place_order(&request).await.unwrap();
+        assert_eq!(ack.order.created_at, Timestamp::from_millis(60_000));
+        let fills = sim.on_candle(
+            &symbol,
+            &candle_at(1, dec!(50000), dec!(50000), dec!(49000), dec!(49200)),
+        );
+        assert_eq!(fills.len(), 1);
+        assert_eq!(
+            sim.my_trades(&symbol, TradesFrom::Recent).await.unwrap(),
+            fills
+        );
+        assert!(sim.open_orders(None).await.unwrap().is_empty());
+        assert_eq!(
+            sim.ticker_price(&symbol).await.unwrap(),
+            Price::new(dec!(49200)).unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn klines_and_ticker_come_from_the_replayed_history() {
+        let (sim, clock) = sim();
+        let symbol = engine_tests::btcusdt();
+        for minute in 0..5 {
+            let open = Decimal::from(50000 + minute);
+            sim.on_candle(
+                &symbol,
+                &candle_at(
+                    minute,
+                    open,
+                    open + dec!(10),
+                    open - dec!(10),
+                    open + dec!(1),
+                ),
+            );
+        }
+        clock
+            .advance_to(Timestamp::from_millis(5 * 60_000))
+            .unwrap();
+        let all = sim.klines(&symbol, "1m", None, None, None).await.unwrap();
+        assert_eq!(all.len(), 3, "history is capped");
+        let from = Some(Timestamp::from_millis(3 * 60_000));
+        assert_eq!(
+            sim.klines(&symbol, "1m", from, None, Some(1))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let error = sim
+            .klines(&symbol, "1h", None, None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ExchangeError::InvalidRequest(_)));
+        let ticker = sim.ticker_24h(&symbol).await.unwrap();
+        assert_eq!(ticker.price_change, dec!(3));
+        assert_eq!(ticker.high, Price::new(dec!(50014)).unwrap());
+        assert_eq!(ticker.volume.value(), dec!(6));
+    }
+}

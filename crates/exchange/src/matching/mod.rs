@@ -34,7 +34,7 @@ mod ledger;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 

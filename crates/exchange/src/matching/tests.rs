@@ -13,11 +13,11 @@ use crate::{
     exchange::{Balance, OrderRef, OrderRequest, TradesFrom},
 };
 
-pub(super) fn btcusdt() -> Symbol {
+pub(crate) fn btcusdt() -> Symbol {
     Symbol::new("BTCUSDT").unwrap()
 }
 
-pub(super) fn filters() -> SymbolFilters {
+pub(crate) fn filters() -> SymbolFilters {
     SymbolFilters {
         min_qty: dec!(0.00001),
         max_qty: dec!(9000),
@@ -27,7 +27,7 @@ pub(super) fn filters() -> SymbolFilters {
     }
 }
 
-pub(super) fn balance(asset: &str, free: Decimal) -> Balance {
+pub(crate) fn balance(asset: &str, free: Decimal) -> Balance {
     Balance {
         asset: Asset::new(asset).unwrap(),
         free,
@@ -35,7 +35,7 @@ pub(super) fn balance(asset: &str, free: Decimal) -> Balance {
     }
 }
 
-pub(super) fn engine_with(config: MatchingConfig) -> MatchingEngine {
+pub(crate) fn engine_with(config: MatchingConfig) -> MatchingEngine {
     MatchingEngine::new(
         config,
         vec![filters()],
@@ -47,7 +47,7 @@ fn engine() -> MatchingEngine {
     engine_with(MatchingConfig::default())
 }
 
-pub(super) fn request(
+pub(crate) fn request(
     sequence: u64,
     side: Side,
     kind: OrderKind,
