@@ -160,6 +160,9 @@ pub struct GridBot {
     start_cash: Decimal,
     start_inventory: Decimal,
     orders: BTreeMap<ClientOrderId, LiveOrder>,
+    /// Orders the grid asked to cancel; a fill that races the cancel still gets its follow-up.
+    /// Dropped when the engine reports the order closed.
+    cancelling: BTreeMap<ClientOrderId, LiveOrder>,
     queue: Vec<FollowUp>,
     /// Quantities too small to place yet, per level: (buy, sell); added to the next follow-up.
     dust: Vec<(Decimal, Decimal)>,
@@ -192,6 +195,7 @@ impl GridBot {
             start_cash: cash,
             start_inventory: inventory,
             orders: BTreeMap::new(),
+            cancelling: BTreeMap::new(),
             queue: Vec::new(),
             dust: vec![(Decimal::ZERO, Decimal::ZERO); n_levels],
             state: BotState::Running,
@@ -330,10 +334,12 @@ impl GridBot {
     /// (if it meets the minimums, otherwise it waits as dust for the next one).
     pub fn on_order_closed(&mut self, id: &ClientOrderId, now: Timestamp) -> Vec<GridIntent> {
         let mut out = Vec::new();
-        if let Some(order) = self.orders.remove(id) {
-            if order.filled > Decimal::ZERO {
-                self.follow_up(&order, now, &mut out);
-            }
+        let order = self
+            .orders
+            .remove(id)
+            .or_else(|| self.cancelling.remove(id));
+        if let Some(order) = order.filter(|o| o.filled > Decimal::ZERO) {
+            self.follow_up(&order, now, &mut out);
         }
         if self.state == BotState::Running {
             self.drain_queue(now, &mut out);
@@ -424,10 +430,11 @@ impl GridBot {
     /// Cancels every live order and leaves the state `next`.
     fn stop(&mut self, next: BotState, out: &mut Vec<GridIntent>) {
         self.state = next;
-        for (id, _) in std::mem::take(&mut self.orders) {
+        for (id, order) in std::mem::take(&mut self.orders) {
             out.push(GridIntent::Cancel {
-                client_order_id: id,
+                client_order_id: id.clone(),
             });
+            self.cancelling.insert(id, order);
         }
     }
 
@@ -559,22 +566,29 @@ impl GridBot {
         now: Timestamp,
         out: &mut Vec<GridIntent>,
     ) {
-        let Some(order) = self.orders.get_mut(&fill.client_order_id) else {
-            out.push(alert(
-                Severity::Info,
-                format!(
-                    "fill of {} booked without follow-up: not a live grid order",
-                    fill.client_order_id.as_str()
-                ),
-            ));
+        let id = &fill.client_order_id;
+        let map = if self.orders.contains_key(id) {
+            &mut self.orders
+        } else {
+            &mut self.cancelling
+        };
+        let Some(order) = map.get_mut(id) else {
+            let text = format!(
+                "fill of {} booked without follow-up: not a grid order",
+                id.as_str()
+            );
+            out.push(alert(Severity::Info, text));
             return;
         };
         order.filled += fill.quantity.value();
         order.received += received;
-        if order.filled >= order.quantity.value() {
-            if let Some(done) = self.orders.remove(&fill.client_order_id) {
-                self.follow_up(&done, now, out);
-            }
+        let done = if order.filled >= order.quantity.value() {
+            map.remove(id)
+        } else {
+            None
+        };
+        if let Some(done) = done {
+            self.follow_up(&done, now, out);
         }
     }
 
@@ -927,5 +941,120 @@ const fn side_name(side: Side) -> &'static str {
     match side {
         Side::Buy => "buy",
         Side::Sell => "sell",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GridParams;
+    use hybrid_core::SymbolFilters;
+    use rust_decimal_macros::dec;
+
+    fn bot(investment: Decimal) -> GridBot {
+        let mut filters =
+            SymbolFilters::with_steps(Symbol::new("BTCUSDT").unwrap(), dec!(0.01), dec!(0.00001));
+        filters.min_notional = dec!(5);
+        let params = GridParams::new(dec!(40000), dec!(50000), 5, investment);
+        let config = GridConfig::new(params, filters).unwrap();
+        GridBot::new(config, CohortId::new(1), 1, Timestamp::from_millis(0))
+    }
+
+    fn buy_fill(bot: &GridBot, id: &ClientOrderId, trade_id: i64) -> Fill {
+        let order = &bot.live_orders()[id];
+        Fill {
+            client_order_id: id.clone(),
+            exchange_order_id: 9,
+            trade_id,
+            symbol: Symbol::new("BTCUSDT").unwrap(),
+            side: Side::Buy,
+            price: order.price,
+            quantity: order.quantity,
+            commission: Decimal::ZERO,
+            commission_asset: Asset::new("BNB").unwrap(),
+            is_maker: true,
+            time: Timestamp::from_millis(0),
+        }
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_millis(0)
+    }
+
+    #[test]
+    fn doctor_halts_on_two_orders_at_one_level() {
+        let mut bot = bot(dec!(100));
+        bot.on_price(Price::new(dec!(45000)).unwrap(), now());
+        let (_, first) = bot
+            .orders
+            .iter()
+            .next()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .unwrap();
+        let twin = ClientOrderId::parse("twin").unwrap();
+        bot.orders.insert(twin, first);
+        let out = bot.on_timer(now());
+        assert!(out
+            .iter()
+            .any(|i| matches!(i, GridIntent::Halt { reason } if reason.contains("grid doctor"))));
+        assert_eq!(bot.state(), BotState::Halted);
+        assert!(
+            bot.on_timer(now()).is_empty(),
+            "reported once, not on every event"
+        );
+    }
+
+    #[test]
+    fn fills_of_another_symbol_are_ignored_and_duplicates_booked_once() {
+        let mut bot = bot(dec!(100));
+        bot.on_price(Price::new(dec!(41000)).unwrap(), now());
+        let id = bot.orders.keys().next().unwrap().clone();
+        let mut foreign = buy_fill(&bot, &id, 1);
+        foreign.symbol = Symbol::new("ETHUSDT").unwrap();
+        bot.on_fill(&foreign, now());
+        assert_eq!(bot.ledger().bought_base, Decimal::ZERO);
+        let fill = buy_fill(&bot, &id, 1);
+        let first = bot.on_fill(&fill, now());
+        let again = bot.on_fill(&fill, now());
+        assert_eq!(bot.ledger().bought_base, dec!(0.0005));
+        assert!(first.iter().any(|i| matches!(i, GridIntent::Place { .. })));
+        assert!(again.is_empty());
+        assert_eq!(bot.ledger().fees_other, Decimal::ZERO);
+    }
+
+    #[test]
+    fn halted_grid_books_fills_and_places_follow_ups_after_resume() {
+        let mut bot = bot(dec!(100));
+        bot.on_price(Price::new(dec!(41000)).unwrap(), now());
+        let id = bot.orders.keys().next().unwrap().clone();
+        let fill = buy_fill(&bot, &id, 1);
+        bot.on_price(Price::new(dec!(36000)).unwrap(), now());
+        assert_eq!(bot.state(), BotState::Halted);
+        assert!(bot
+            .on_fill(&fill, now())
+            .iter()
+            .all(|i| !matches!(i, GridIntent::Place { .. })));
+        assert_eq!(bot.pending_follow_ups(), 1);
+        let out = bot.resume(now());
+        assert!(out
+            .iter()
+            .any(|i| matches!(i, GridIntent::Place { level: 1, .. })));
+    }
+
+    #[test]
+    fn buys_are_capped_by_free_cash() {
+        let mut bot = bot(dec!(100));
+        bot.ledger.cash = dec!(30);
+        bot.start_cash = dec!(30);
+        let out = bot.on_price(Price::new(dec!(49000)).unwrap(), now());
+        let spent: Decimal = out
+            .iter()
+            .filter_map(|i| match i {
+                GridIntent::Place { order, .. } => Some(order.notional().value()),
+                _ => None,
+            })
+            .sum();
+        assert!(spent * dec!(1.001) <= dec!(30), "{spent}");
+        assert!(bot.check_invariants().is_empty());
     }
 }

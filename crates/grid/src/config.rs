@@ -312,3 +312,68 @@ fn invalid(field: &'static str, value: impl std::fmt::Display, reason: &str) -> 
         reason: reason.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hybrid_core::Symbol;
+    use rust_decimal_macros::dec;
+
+    fn filters() -> SymbolFilters {
+        let mut f =
+            SymbolFilters::with_steps(Symbol::new("BTCUSDT").unwrap(), dec!(0.01), dec!(0.00001));
+        f.min_notional = dec!(5);
+        f
+    }
+
+    #[test]
+    fn geometric_steps_are_equal_in_percent() {
+        let mut params = GridParams::new(dec!(40000), dec!(50000), 5, dec!(1000));
+        params.spacing = Spacing::Geometric;
+        let config = GridConfig::new(params, filters()).unwrap();
+        let steps: Vec<Decimal> = config
+            .levels()
+            .windows(2)
+            .map(|w| w[1].price.value() / w[0].price.value())
+            .collect();
+        let spread = steps.iter().max().unwrap() - steps.iter().min().unwrap();
+        assert!(spread < dec!(0.000001), "{steps:?}");
+    }
+
+    #[test]
+    fn a_higher_fee_raises_the_minimum_spacing_in_the_message() {
+        let mut params = GridParams::new(dec!(40000), dec!(41000), 5, dec!(1000));
+        params.fee_rate = dec!(0.002);
+        let err = GridConfig::new(params, filters()).unwrap_err();
+        assert_eq!(
+            err,
+            GridError::Unprofitable {
+                step_pct: dec!(0.4902),
+                min_pct: dec!(0.5)
+            }
+        );
+        assert!(err
+            .to_string()
+            .contains("minimum profitable spacing is 0.5%"));
+    }
+
+    #[test]
+    fn around_centres_the_range_on_the_price() {
+        let params = GridParams::around(Price::new(dec!(100)).unwrap(), dec!(5), 10, dec!(1));
+        assert_eq!((params.lower, params.upper), (dec!(95), dec!(105)));
+    }
+
+    #[test]
+    fn negative_fractions_are_refused_by_name() {
+        let mut params = GridParams::new(dec!(40000), dec!(50000), 5, dec!(1000));
+        params.fee_rate = dec!(-0.001);
+        let err = GridConfig::new(params, filters()).unwrap_err();
+        assert!(matches!(
+            err,
+            GridError::InvalidField {
+                field: "fee_rate",
+                ..
+            }
+        ));
+    }
+}

@@ -157,3 +157,55 @@ pub fn dynamic_range(
 pub fn rebuild_reason(lower: Decimal, upper: Decimal, price: Decimal) -> Option<String> {
     crate::bot::rebuild_reason(lower, upper, Decimal::new(5, 2), price)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hybrid_core::{Price, Quantity, Timestamp};
+    use rust_decimal_macros::dec;
+
+    fn candle(high: Decimal, low: Decimal, close: Decimal) -> Candle {
+        let p = |v| Price::new(v).unwrap();
+        Candle::new(
+            Timestamp::from_millis(0),
+            p(close),
+            p(high),
+            p(low),
+            p(close),
+            Quantity::ZERO,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn short_series_uses_the_mean_high_low_range() {
+        let candles = [
+            candle(dec!(102), dec!(98), dec!(100)),
+            candle(dec!(101), dec!(99), dec!(100)),
+        ];
+        assert_eq!(atr(&candles), Some(dec!(3)));
+        assert_eq!(atr(&[]), None);
+    }
+
+    #[test]
+    fn long_series_uses_the_simple_mean_of_the_last_14_true_ranges() {
+        let mut candles = vec![candle(dec!(200), dec!(100), dec!(150)); 2];
+        candles.extend((0..14).map(|_| candle(dec!(101), dec!(99), dec!(100))));
+        // The first of the last 14 true ranges gaps from a close of 150: |99 - 150| = 51.
+        let expected = (dec!(51) + dec!(2) * dec!(13)) / dec!(14);
+        assert_eq!(atr(&candles), Some(expected));
+        assert_eq!(atr_pct(&candles), Some(expected / dec!(100)));
+    }
+
+    #[test]
+    fn regimes_scale_and_clamps_hold() {
+        assert_eq!(regime_multiplier(Some(Regime::Bull)), dec!(1.1));
+        assert_eq!(regime_multiplier(Some(Regime::Sideways)), dec!(0.9));
+        assert_eq!(regime_multiplier(None), Decimal::ONE);
+        assert_eq!(adjusted_spacing(dec!(0.05), dec!(0.3), None), dec!(0.10));
+        assert_eq!(
+            adjusted_spacing(dec!(0.001), dec!(0.001), None),
+            dec!(0.005)
+        );
+    }
+}
