@@ -11,7 +11,7 @@
 //! - with fewer than [`RiskMetrics::MIN_SAMPLES`] returns the metrics are the spec's fixed
 //!   conservative values ([`RiskMetrics::CONSERVATIVE`]), never a synthetic random series.
 
-use hybrid_core::{Notional, Regime};
+use hybrid_core::{Asset, Notional, Regime};
 use rust_decimal::{prelude::FromPrimitive, Decimal};
 use serde::{Deserialize, Serialize};
 
@@ -218,6 +218,39 @@ pub fn available_risk_budget(
         .map(|p| p.value.value() / portfolio_value.value() * p.cvar_95)
         .sum();
     (max_total - used).max(Decimal::ZERO)
+}
+
+/// The correlation the sizing assumes between two coins (spec §3.8's fixed table): BTC–ETH
+/// 0.85, SOL–ETH 0.75, ARB–OP 0.80, AVAX–SOL 0.70, any other pair 0.3. Symmetric.
+#[must_use]
+pub fn assumed_correlation(a: &Asset, b: &Asset) -> Decimal {
+    const TABLE: [(&str, &str, i64); 4] = [
+        ("BTC", "ETH", 85),
+        ("SOL", "ETH", 75),
+        ("ARB", "OP", 80),
+        ("AVAX", "SOL", 70),
+    ];
+    let (a, b) = (a.as_str(), b.as_str());
+    TABLE
+        .iter()
+        .find(|(x, y, _)| (*x == a && *y == b) || (*x == b && *y == a))
+        .map_or(Decimal::new(3, 1), |(_, _, pct)| Decimal::new(*pct, 2))
+}
+
+/// The factor (in `[0.3, 1]`) to shrink a new position in `coin` by for the coins already
+/// held: each held coin correlated above 0.7 multiplies by `1 − (corr − 0.7) / 0.3`.
+#[must_use]
+pub fn correlation_factor(coin: &Asset, held: &[Asset]) -> Decimal {
+    let threshold = Decimal::new(7, 1);
+    let span = Decimal::new(3, 1);
+    let factor = held
+        .iter()
+        .map(|other| assumed_correlation(coin, other))
+        .filter(|corr| *corr > threshold)
+        .fold(Decimal::ONE, |acc, corr| {
+            acc * (Decimal::ONE - (corr - threshold) / span)
+        });
+    factor.max(span)
 }
 
 /// The CVaR multiplier of a regime: BULL 0.9, BEAR 1.5, SIDEWAYS 1.1, TRANSITION 1.3,
@@ -486,6 +519,22 @@ mod tests {
         assert_eq!(kelly_fraction(dec!(1.5), dec!(0.01), dec!(0.01)), dec!(0));
         assert_eq!(WinLoss::from_returns(&[0.01; 30]), None);
         assert_eq!(WinLoss::from_returns(&spec_example()[..19]), None);
+    }
+
+    #[test]
+    fn correlation_shrinks_correlated_positions() {
+        let a = |code: &str| Asset::new(code).unwrap();
+        assert_eq!(assumed_correlation(&a("ETH"), &a("BTC")), dec!(0.85));
+        assert_eq!(assumed_correlation(&a("DOGE"), &a("BTC")), dec!(0.3));
+        assert_eq!(correlation_factor(&a("BTC"), &[]), dec!(1));
+        assert_eq!(correlation_factor(&a("BTC"), &[a("ETH")]), dec!(0.5));
+        // AVAX–SOL is exactly 0.7: not above the threshold.
+        assert_eq!(correlation_factor(&a("AVAX"), &[a("SOL")]), dec!(1));
+        // ETH with BTC (0.5) and SOL (1 − 0.05/0.3) is floored at 0.3.
+        assert_eq!(
+            correlation_factor(&a("ETH"), &[a("BTC"), a("SOL"), a("BTC")]),
+            dec!(0.3)
+        );
     }
 
     #[test]
