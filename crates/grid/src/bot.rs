@@ -24,7 +24,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    config::GridConfig,
+    config::{GridConfig, GridParams},
     ledger::Ledger,
     levels::nearest_level,
     retry::{next_retry, MAX_FOLLOW_UP_RETRIES},
@@ -235,6 +235,27 @@ impl GridBot {
     #[must_use]
     pub fn pending_follow_ups(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Parameters for the grid that replaces this one after a [`GridIntent::Rebuild`]: centred
+    /// on `price` with `range_pct` percent each side and `num_grids` intervals (typically from
+    /// [`crate::dynamic::dynamic_range`]), starting with this grid's cash and inventory and
+    /// sizing its levels by the whole equity (cash + inventory × price), so a grid that ended
+    /// up holding only base still gets normal-sized levels; buys are capped by free cash.
+    #[must_use]
+    pub fn rebuild_params(&self, price: Price, range_pct: Decimal, num_grids: u32) -> GridParams {
+        let old = self.config.params();
+        let mut params = GridParams::around(price, range_pct, num_grids, self.ledger.cash);
+        params.initial_base = self.ledger.inventory;
+        params.sizing_capital = self.ledger.cash + self.ledger.inventory * price.value();
+        params.spacing = old.spacing;
+        params.fee_rate = old.fee_rate;
+        params.profit_margin = old.profit_margin;
+        params.match_tolerance = old.match_tolerance;
+        params.circuit_breaker_pct = old.circuit_breaker_pct;
+        params.rebuild_edge = old.rebuild_edge;
+        params.rebuild_check_interval_ms = old.rebuild_check_interval_ms;
+        params
     }
 
     /// The parameters to save so a restart can tell whether the grid changed.

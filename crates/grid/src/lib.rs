@@ -17,6 +17,26 @@
 //! Order identity: the bot names its own orders with [`hybrid_core::ClientOrderId`]s built
 //! from its cohort, symbol and a sequence counter (see [`GridBot::new`]); the engine records
 //! and sends them as they are, and reports fills and failures back by the same id.
+//!
+//! ```
+//! use hybrid_core::{CohortId, Price, Symbol, SymbolFilters, Timestamp};
+//! use hybrid_grid::{GridBot, GridConfig, GridIntent, GridParams};
+//! use rust_decimal::Decimal;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tick = Decimal::new(1, 2); // 0.01 USDT
+//! let step = Decimal::new(1, 5); // 0.00001 BTC
+//! let mut filters = SymbolFilters::with_steps(Symbol::new("BTCUSDT")?, tick, step);
+//! filters.min_notional = Decimal::from(5);
+//! let params = GridParams::new(Decimal::from(40_000), Decimal::from(50_000), 5, Decimal::from(100));
+//! let config = GridConfig::new(params, filters)?;
+//! let mut bot = GridBot::new(config, CohortId::new(1), 1, Timestamp::from_millis(0));
+//! let intents = bot.on_price(Price::new(Decimal::from(45_000))?, Timestamp::from_millis(0));
+//! let places = intents.iter().filter(|i| matches!(i, GridIntent::Place { .. })).count();
+//! assert_eq!(places, 3); // buys at 40 000, 42 000 and 44 000; no inventory, so no sells
+//! # Ok(())
+//! # }
+//! ```
 
 mod bot;
 mod config;

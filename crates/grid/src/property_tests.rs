@@ -3,13 +3,14 @@
 //! fills and fees that went in.
 
 use hybrid_core::{
-    ClientOrderId, CohortId, Fill, Price, Quantity, Side, Symbol, SymbolFilters, Timestamp,
+    ClientOrderId, CohortId, Fill, Notional, Order, OrderKind, OrderStatus, Price, Quantity, Side,
+    Symbol, SymbolFilters, Timestamp,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::{GridBot, GridConfig, GridIntent, GridParams, Spacing};
+use crate::{GridBot, GridConfig, GridIntent, GridParams, LiveOrder, Spacing};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -155,6 +156,25 @@ impl World {
     }
 }
 
+fn exchange_order(id: &ClientOrderId, live: &LiveOrder) -> Order {
+    Order {
+        client_order_id: id.clone(),
+        exchange_order_id: None,
+        cohort: CohortId::new(1),
+        symbol: Symbol::new("BTCUSDT").unwrap(),
+        side: live.side,
+        kind: OrderKind::Limit,
+        time_in_force: None,
+        price: Some(live.price),
+        quantity: live.quantity,
+        filled_quantity: Quantity::ZERO,
+        filled_quote: Notional::ZERO,
+        status: OrderStatus::New,
+        created_at: Timestamp::from_millis(0),
+        updated_at: Timestamp::from_millis(0),
+    }
+}
+
 fn assert_healthy(bot: &GridBot, out: &[GridIntent]) {
     let breaches = bot.check_invariants();
     assert!(breaches.is_empty(), "{breaches:?}");
@@ -197,6 +217,41 @@ proptest! {
             prop_assert!(world.bot.ledger().cash >= Decimal::ZERO);
             prop_assert!(world.bot.ledger().inventory >= Decimal::ZERO);
         }
+    }
+
+    #[test]
+    fn prop_restore_adopts_every_open_order(
+        num_grids in 3u32..12,
+        start_bp in 0i32..10000,
+        steps in prop::collection::vec(step(), 1..60),
+    ) {
+        let mut params = GridParams::new(dec!(40000), dec!(50000), num_grids, dec!(1000));
+        params.circuit_breaker_pct = dec!(100);
+        let config = GridConfig::new(params.clone(), filters()).unwrap();
+        let price = dec!(40000) + Decimal::from(start_bp);
+        let mut world = World {
+            bot: GridBot::new(config, CohortId::new(1), 1, Timestamp::from_millis(0)),
+            books: Books { cash: params.investment, inventory: Decimal::ZERO, trade_id: 0 },
+            price,
+            now: 0,
+        };
+        world.bot.on_price(Price::new(price).unwrap(), Timestamp::from_millis(0));
+        for step in steps.iter().filter(|s| matches!(s, Step::Price(_) | Step::Timer(_))) {
+            world.apply(step);
+        }
+        // The exchange reports the open orders; the books before them are cash and inventory.
+        let open: Vec<Order> = world.bot.live_orders().iter().map(|(id, o)| exchange_order(id, o)).collect();
+        let mut params = world.bot.config().params().clone();
+        params.investment = world.bot.ledger().cash;
+        params.initial_base = world.bot.ledger().inventory;
+        let config = GridConfig::new(params, filters()).unwrap();
+        let (restored, out) = GridBot::restore(config, CohortId::new(1), 1, None, &open, Timestamp::from_millis(world.now));
+        assert_healthy(&restored, &out);
+        let cancels = out.iter().filter(|i| matches!(i, GridIntent::Cancel { .. })).count();
+        prop_assert_eq!(cancels, 0);
+        let before: Vec<_> = world.bot.live_orders().iter().map(|(id, o)| (id, o.level, o.side, o.price)).collect();
+        let after: Vec<_> = restored.live_orders().iter().map(|(id, o)| (id, o.level, o.side, o.price)).collect();
+        prop_assert_eq!(before, after);
     }
 
     #[test]

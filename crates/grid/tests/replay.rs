@@ -154,15 +154,9 @@ impl Replay {
         self.rebuilds += 1;
         let price = self.window.last().unwrap().close();
         let range = dynamic::dynamic_range(&self.window, dec!(5), 10, None);
-        let mut params = GridParams::around(
-            price,
-            range.range_pct,
-            range.num_grids,
-            self.bot.ledger().cash,
-        );
-        params.initial_base = self.bot.ledger().inventory;
-        params.sizing_capital =
-            self.bot.ledger().cash + self.bot.ledger().inventory * price.value();
+        let params = self
+            .bot
+            .rebuild_params(price, range.range_pct, range.num_grids);
         let config = GridConfig::new(params, filters()).unwrap();
         let next = self.book.len() as u64 + 1_000_000 * (self.rebuilds as u64);
         self.bot = GridBot::new(config, CohortId::new(1), next, now);
