@@ -28,7 +28,12 @@ use hybrid_core::{CohortId, Notional, Price, Quantity, Side, Symbol, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{config::GuardConfig, error::RiskError};
+use crate::{
+    breaker::CircuitBreaker,
+    config::GuardConfig,
+    drawdown::{DailyDrawdown, PeakDrawdown},
+    error::RiskError,
+};
 
 /// Why an order goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,8 +73,9 @@ pub struct PortfolioView {
     pub allocations: BTreeMap<Symbol, Notional>,
 }
 
-/// An intent the guard approved. Only the guard can build one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An intent the guard approved. Only the guard can build one, and it is not `Clone`: one
+/// approval, one order.
+#[derive(Debug, PartialEq, Eq)]
 pub struct RiskApproved<T>(T);
 
 /// An intent the guard refused, with the reason.
@@ -181,28 +187,6 @@ pub struct RiskGuard {
     breakers: BTreeMap<Symbol, CircuitBreaker>,
 }
 
-/// Loss since the start of the UTC day.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct DailyDrawdown {
-    day: Option<Timestamp>,
-    baseline: Notional,
-    halted: Option<Decimal>,
-}
-
-/// Loss from the highest value seen.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct PeakDrawdown {
-    peak: Notional,
-    halted: Option<Decimal>,
-}
-
-/// Sudden-drop detector for one symbol (spec §2.9).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct CircuitBreaker {
-    last: Option<Price>,
-    tripped: Option<Decimal>,
-}
-
 impl<T> RiskApproved<T> {
     /// The approved item.
     #[must_use]
@@ -311,26 +295,34 @@ impl RiskGuard {
     pub fn observe_portfolio(&mut self, value: Notional, now: Timestamp) -> Vec<RiskEvent> {
         let daily_limit = self.config.max_daily_drawdown_pct;
         let peak_limit = self.config.max_portfolio_drawdown_pct;
-        let mut events = Vec::new();
-        events.extend(self.daily.roll(value, now));
-        events.extend(self.daily.observe(value, daily_limit));
-        events.extend(self.peak.observe(value, peak_limit));
-        events
+        let reset = self
+            .daily
+            .roll(value, now)
+            .map(|day| RiskEvent::DailyReset {
+                baseline: value,
+                day,
+            });
+        let daily = self
+            .daily
+            .observe(value, daily_limit)
+            .map(|loss_pct| RiskEvent::DailyDrawdownHalt { loss_pct });
+        let peak = self
+            .peak
+            .observe(value, peak_limit)
+            .map(|loss_pct| RiskEvent::PortfolioDrawdownHalt { loss_pct });
+        [reset, daily, peak].into_iter().flatten().collect()
     }
 
     /// Resumes after a portfolio drawdown halt (operator decision): the peak restarts at
     /// `value`.
     pub fn resume_after_portfolio_drawdown(&mut self, value: Notional) {
-        self.peak = PeakDrawdown {
-            peak: value,
-            halted: None,
-        };
+        self.peak.resume(value);
     }
 
     /// Whether any halt (daily, portfolio) is in force as of the last observation.
     #[must_use]
     pub fn is_halted(&self) -> bool {
-        self.daily.halted.is_some() || self.peak.halted.is_some()
+        self.daily.is_halted() || self.peak.is_halted()
     }
 
     /// Whether the circuit breaker of `symbol` is tripped.
@@ -338,13 +330,13 @@ impl RiskGuard {
     pub fn is_tripped(&self, symbol: &Symbol) -> bool {
         self.breakers
             .get(symbol)
-            .is_some_and(|b| b.tripped.is_some())
+            .is_some_and(|b| b.tripped().is_some())
     }
 
     /// The last price the breaker of `symbol` accepted.
     #[must_use]
     pub fn last_price(&self, symbol: &Symbol) -> Option<Price> {
-        self.breakers.get(symbol).and_then(|b| b.last)
+        self.breakers.get(symbol).and_then(CircuitBreaker::last)
     }
 
     /// Approves or refuses `intent` against the rules in the module docs. The drawdowns are
@@ -396,7 +388,7 @@ impl RiskGuard {
         let peak_limit = self.config.max_portfolio_drawdown_pct;
         let daily = self.daily.loss_if_halted(value, now, daily_limit);
         let peak = self.peak.loss_if_halted(value, peak_limit);
-        let breaker = self.breakers.get(symbol).and_then(|b| b.tripped);
+        let breaker = self.breakers.get(symbol).and_then(CircuitBreaker::tripped);
         daily
             .map(|loss_pct| RefusalReason::DailyDrawdown {
                 loss_pct,
@@ -451,101 +443,6 @@ impl RiskGuard {
         let under_exposure = total * self.config.max_total_exposure_pct / hundred - invested;
         Notional::new(after_reserve.min(under_exposure).max(Decimal::ZERO))
     }
-}
-
-impl DailyDrawdown {
-    /// Starts a new baseline on the first value of a later UTC day (or the very first value).
-    fn roll(&mut self, value: Notional, now: Timestamp) -> Option<RiskEvent> {
-        let day = now.start_of_utc_day();
-        if self.day.is_some_and(|current| day <= current) {
-            return None;
-        }
-        let first = self.day.is_none();
-        *self = Self {
-            day: Some(day),
-            baseline: value,
-            halted: None,
-        };
-        (!first).then_some(RiskEvent::DailyReset {
-            baseline: value,
-            day,
-        })
-    }
-
-    /// Halts when the loss since the baseline reaches `limit_pct`; a zero baseline is set.
-    fn observe(&mut self, value: Notional, limit_pct: Decimal) -> Option<RiskEvent> {
-        if self.baseline.value() <= Decimal::ZERO {
-            self.baseline = value;
-            return None;
-        }
-        let loss_pct = loss_pct(self.baseline, value);
-        if self.halted.is_some() || loss_pct < limit_pct {
-            return None;
-        }
-        self.halted = Some(loss_pct);
-        Some(RiskEvent::DailyDrawdownHalt { loss_pct })
-    }
-
-    /// The loss if trading is halted for the day at `now` with `value`, without changing state.
-    fn loss_if_halted(
-        &self,
-        value: Notional,
-        now: Timestamp,
-        limit_pct: Decimal,
-    ) -> Option<Decimal> {
-        let same_day = self.day.is_some_and(|day| now.start_of_utc_day() <= day);
-        if !same_day || self.baseline.value() <= Decimal::ZERO {
-            return None;
-        }
-        let loss = loss_pct(self.baseline, value);
-        self.halted.or((loss >= limit_pct).then_some(loss))
-    }
-}
-
-impl PeakDrawdown {
-    fn observe(&mut self, value: Notional, limit_pct: Decimal) -> Option<RiskEvent> {
-        self.peak = self.peak.max(value);
-        let loss_pct = self.loss_if_halted(value, limit_pct)?;
-        if self.halted.is_some() {
-            return None;
-        }
-        self.halted = Some(loss_pct);
-        Some(RiskEvent::PortfolioDrawdownHalt { loss_pct })
-    }
-
-    fn loss_if_halted(&self, value: Notional, limit_pct: Decimal) -> Option<Decimal> {
-        let peak = self.peak.max(value);
-        if peak.value() <= Decimal::ZERO {
-            return None;
-        }
-        let loss = loss_pct(peak, value);
-        self.halted.or((loss >= limit_pct).then_some(loss))
-    }
-}
-
-impl CircuitBreaker {
-    /// Returns `(last, drop %)` when this price trips the breaker.
-    fn on_price(&mut self, price: Price, limit_pct: Decimal) -> Option<(Price, Decimal)> {
-        if self.tripped.is_some() {
-            return None;
-        }
-        let Some(last) = self.last else {
-            self.last = Some(price);
-            return None;
-        };
-        let drop_pct = (last.value() - price.value()) / last.value() * Decimal::ONE_HUNDRED;
-        if drop_pct >= limit_pct {
-            self.tripped = Some(drop_pct);
-            return Some((last, drop_pct));
-        }
-        self.last = Some(price);
-        None
-    }
-}
-
-/// `(base − value) / base × 100`: positive for a loss. `base` is positive.
-fn loss_pct(base: Notional, value: Notional) -> Decimal {
-    (base.value() - value.value()) / base.value() * Decimal::ONE_HUNDRED
 }
 
 impl fmt::Display for RefusalReason {

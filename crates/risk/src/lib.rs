@@ -72,7 +72,9 @@
 //!   halt and per-symbol allocation limit are added.
 
 mod book;
+mod breaker;
 mod config;
+mod drawdown;
 mod error;
 mod execution;
 mod guard;
