@@ -295,12 +295,14 @@ impl GridBot {
         self.finish(out)
     }
 
-    /// Lifts a halt; the next price re-seeds the circuit breaker.
+    /// Lifts a halt: queued follow-ups go out now; the next price re-seeds the circuit
+    /// breaker and, if the halt cancelled every order, lays the initial orders again.
     pub fn resume(&mut self, now: Timestamp) -> Vec<GridIntent> {
         let mut out = Vec::new();
         if self.state == BotState::Halted {
             self.state = BotState::Running;
             self.breaker_last = None;
+            self.seeded = !self.orders.is_empty();
             self.drain_queue(now, &mut out);
         }
         self.finish(out)
@@ -415,20 +417,21 @@ impl GridBot {
         let levels = self.config.levels().to_vec();
         let top = levels.len() - 1;
         for level in levels.iter().filter(|l| l.price < price && l.index < top) {
-            let item = FollowUp::new(level.index, Side::Buy, level.quantity.value(), now);
-            self.place(item, false, out);
+            if !self.level_busy(level.index) {
+                let item = FollowUp::new(level.index, Side::Buy, level.quantity.value(), now);
+                self.place(item, false, out);
+            }
         }
         for level in levels.iter().filter(|l| l.price > price) {
             let free = self.free_inventory();
             if free <= Decimal::ZERO {
                 break;
             }
-            let quantity = level.quantity.value().min(free);
-            self.place(
-                FollowUp::new(level.index, Side::Sell, quantity, now),
-                false,
-                out,
-            );
+            if !self.level_busy(level.index) {
+                let quantity = level.quantity.value().min(free);
+                let item = FollowUp::new(level.index, Side::Sell, quantity, now);
+                self.place(item, false, out);
+            }
         }
     }
 
@@ -1060,6 +1063,20 @@ mod tests {
         assert!(out
             .iter()
             .any(|i| matches!(i, GridIntent::Place { level: 1, .. })));
+        let out = bot.on_price(Price::new(dec!(43000)).unwrap(), now());
+        let levels: Vec<usize> = out
+            .iter()
+            .filter_map(|i| match i {
+                GridIntent::Place { level, .. } => Some(*level),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            levels,
+            vec![0],
+            "re-seeded: level 1 is busy with the follow-up sell"
+        );
+        assert!(bot.check_invariants().is_empty());
     }
 
     #[test]
