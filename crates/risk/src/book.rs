@@ -186,6 +186,14 @@ impl StopLossBook {
         self.stops.values()
     }
 
+    /// The stops of one cohort, ordered by symbol.
+    pub fn stops_of(&self, cohort: CohortId) -> impl Iterator<Item = &StopLoss> {
+        self.stops
+            .iter()
+            .filter(move |((owner, _), _)| *owner == cohort)
+            .map(|(_, stop)| stop)
+    }
+
     /// How many stops the book holds.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -743,6 +743,37 @@ mod property_tests {
             }
         }
 
+        /// While any halt is in force, every order is refused except a protective SELL.
+        #[test]
+        fn prop_halts_refuse_all_but_protective_sells(
+            loss in 10i64..90, sell in any::<bool>(), protective in any::<bool>(), tripped in any::<bool>(),
+        ) {
+            let mut g = RiskGuard::new(GuardConfig::default()).unwrap();
+            let t = Timestamp::from_millis(0);
+            let value = Notional::new(Decimal::from(1000 - loss * 10));
+            if tripped {
+                g.on_price(&btc(), Price::new(dec!(100)).unwrap());
+                g.on_price(&btc(), Price::new(dec!(50)).unwrap());
+            } else {
+                g.observe_portfolio(Notional::new(dec!(1000)), t);
+                g.observe_portfolio(value, t);
+            }
+            let v = PortfolioView {
+                free_quote: value,
+                invested: BTreeMap::new(),
+                allocations: [(btc(), Notional::new(dec!(1000000)))].into(),
+            };
+            let intent = OrderIntent {
+                cohort: CohortId::new(1),
+                symbol: btc(),
+                side: if sell { Side::Sell } else { Side::Buy },
+                quantity: Quantity::new(dec!(0.01)).unwrap(),
+                price: Price::new(Decimal::ONE).unwrap(),
+                purpose: if protective { OrderPurpose::ProtectiveExit } else { OrderPurpose::Strategy },
+            };
+            prop_assert_eq!(g.check(intent, &v, t).is_ok(), sell && protective);
+        }
+
         /// A daily halt never outlives its UTC day.
         #[test]
         fn prop_daily_halt_ends_at_midnight(
