@@ -209,7 +209,14 @@ impl GridConfig {
             .validate()
             .map_err(|e| invalid("filters", &filters.symbol, &e.to_string()))?;
         let candidates =
-            candidate_prices(params.lower, params.upper, params.num_grids, params.spacing);
+            candidate_prices(params.lower, params.upper, params.num_grids, params.spacing)
+                .ok_or_else(|| {
+                    invalid(
+                        "upper",
+                        params.upper,
+                        "upper / lower is out of decimal range",
+                    )
+                })?;
         let per_level = params.sizing_capital / Decimal::from(params.num_grids);
         let (levels, dropped) = build_levels(&candidates, per_level, &filters);
         if levels.len() < 2 {

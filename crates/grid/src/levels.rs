@@ -30,29 +30,32 @@ pub struct DroppedLevel {
     pub reason: FilterViolation,
 }
 
-/// The candidate prices `lower … upper` (N+1 of them), unrounded.
+/// The candidate prices `lower … upper` (N+1 of them), unrounded; `None` if the geometric
+/// ratio cannot be computed in decimal range (absurd inputs, e.g. 1e-20…1e20).
 pub(crate) fn candidate_prices(
     lower: Decimal,
     upper: Decimal,
     num_grids: u32,
     spacing: Spacing,
-) -> Vec<Decimal> {
+) -> Option<Vec<Decimal>> {
     let n = Decimal::from(num_grids);
     match spacing {
         Spacing::Arithmetic => {
             let step = (upper - lower) / n;
-            (0..=num_grids)
-                .map(|i| lower + step * Decimal::from(i))
-                .collect()
+            Some(
+                (0..=num_grids)
+                    .map(|i| lower + step * Decimal::from(i))
+                    .collect(),
+            )
         }
         Spacing::Geometric => {
-            let ratio = (upper / lower).powd(Decimal::ONE / n);
-            let mut prices: Vec<Decimal> = (0..num_grids)
-                .map(|i| lower * ratio.powu(u64::from(i)))
-                .collect();
+            let ratio = upper.checked_div(lower)?.checked_powd(Decimal::ONE / n)?;
+            let mut prices = (0..num_grids)
+                .map(|i| lower.checked_mul(ratio.checked_powu(u64::from(i))?))
+                .collect::<Option<Vec<Decimal>>>()?;
             // Pin the top to `upper` exactly rather than trusting the last power.
             prices.push(upper);
-            prices
+            Some(prices)
         }
     }
 }
@@ -89,11 +92,14 @@ fn level_at(
     per_level: Decimal,
     filters: &SymbolFilters,
 ) -> Result<(Price, Quantity), (Decimal, FilterViolation)> {
-    let raw_qty = if candidate > Decimal::ZERO {
-        per_level / candidate
-    } else {
-        Decimal::ZERO
+    let out_of_range = FilterViolation::OutOfRange {
+        what: "quantity",
+        value: per_level,
     };
+    let raw_qty = per_level
+        .checked_div(candidate)
+        .filter(|_| candidate > Decimal::ZERO)
+        .ok_or((Decimal::ZERO, out_of_range))?;
     let quantity = filters
         .round_quantity(raw_qty)
         .map_err(|v| (Decimal::ZERO, v))?;
@@ -144,7 +150,7 @@ mod tests {
 
     #[test]
     fn geometric_candidates_have_a_constant_ratio_and_hit_both_ends() {
-        let prices = candidate_prices(dec!(100), dec!(121), 2, Spacing::Geometric);
+        let prices = candidate_prices(dec!(100), dec!(121), 2, Spacing::Geometric).unwrap();
         assert_eq!(prices.len(), 3);
         assert_eq!(prices[0], dec!(100));
         assert!((prices[1] - dec!(110)).abs() < dec!(0.0000001));

@@ -255,6 +255,22 @@ proptest! {
     }
 
     #[test]
+    fn prop_config_never_panics(
+        lower in (1i64..i64::MAX, 0u32..28),
+        upper in (1i64..i64::MAX, 0u32..28),
+        investment in (1i64..i64::MAX, 0u32..28),
+        num_grids in 0u32..600,
+        geometric in any::<bool>(),
+    ) {
+        let d = |(m, e): (i64, u32)| Decimal::new(m, e);
+        let mut params = GridParams::new(d(lower), d(upper), num_grids, d(investment));
+        params.spacing = if geometric { Spacing::Geometric } else { Spacing::Arithmetic };
+        if let Ok(config) = GridConfig::new(params, filters()) {
+            prop_assert!(config.levels().len() >= 2);
+        }
+    }
+
+    #[test]
     fn prop_levels_ascend_and_pass_the_filters(
         lower in 1_000u32..60_000,
         width_pct in 3u32..60,
