@@ -104,7 +104,8 @@ enum Answer {
     Filled,
     /// A failure after which there is still something to sell.
     Retryable,
-    /// Insufficient balance and the free balance rounds to nothing.
+    /// Insufficient balance, and what is free rounds to nothing (or to a sale below the
+    /// minimum notional).
     NothingLeft,
 }
 
@@ -183,7 +184,7 @@ impl StopExecution {
                 let at = now.plus_millis(self.config.delay_after(self.attempt));
                 self.schedule(quantity, at)
             }
-            _ => self.give_up(self.failure_message(&outcome)),
+            _ => self.give_up(self.failure_message(&outcome, answer)),
         })
     }
 
@@ -256,18 +257,24 @@ impl StopExecution {
         })
     }
 
-    fn failure_message(&self, outcome: &SellOutcome) -> String {
-        match outcome {
-            SellOutcome::InsufficientBalance { free } => format!(
-                "stop-loss sell of {} has nothing left to sell (free balance {free})",
-                self.symbol
-            ),
-            SellOutcome::Failed { reason } => format!(
-                "Stop-loss sell FAILED after {} attempts on {}: {reason}",
-                self.attempt, self.symbol
-            ),
+    fn failure_message(&self, outcome: &SellOutcome, answer: Answer) -> String {
+        let last_error = match outcome {
+            SellOutcome::InsufficientBalance { free } => {
+                format!("insufficient balance (free {free})")
+            }
+            SellOutcome::Failed { reason } => reason.clone(),
             SellOutcome::Filled => String::new(),
+        };
+        if answer == Answer::NothingLeft {
+            return format!(
+                "stop-loss sell of {} has nothing sellable left: {last_error}",
+                self.symbol
+            );
         }
+        format!(
+            "Stop-loss sell FAILED after {} attempts on {}: {last_error}",
+            self.attempt, self.symbol
+        )
     }
 }
 
@@ -410,6 +417,30 @@ mod tests {
             alert.message
         );
         assert_eq!(ex.attempts(), 0);
+    }
+
+    #[test]
+    fn insufficient_on_the_last_attempt_reports_the_attempts() {
+        let (mut ex, _) = start(dec!(0.5), None);
+        let t = Timestamp::from_millis(0);
+        ex.on_outcome(failed(), t).unwrap();
+        ex.on_outcome(failed(), t).unwrap();
+        let step = ex
+            .on_outcome(SellOutcome::InsufficientBalance { free: q(dec!(0.4)) }, t)
+            .unwrap();
+        let ExecutionStep::GiveUp(alert) = step else {
+            panic!("expected a give-up");
+        };
+        assert!(
+            alert.message.contains("FAILED after 3 attempts"),
+            "{}",
+            alert.message
+        );
+        assert!(
+            alert.message.contains("insufficient balance"),
+            "{}",
+            alert.message
+        );
     }
 
     #[test]
