@@ -305,6 +305,29 @@ impl GridConfig {
             .collect()
     }
 
+    /// One line for the operator: levels, range, the narrowest step against the minimum, and
+    /// the worst-case net profit of a completed step, e.g. `"6 levels 40000-50000, narrowest
+    /// step 4.1667% (minimum 0.3%), net profit per completed step >= 0.3 quote"`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let worst = self
+            .expected_net_profit_per_step()
+            .into_iter()
+            .min()
+            .unwrap_or_default();
+        let (first, last) = (
+            self.levels[0].price,
+            self.levels[self.levels.len() - 1].price,
+        );
+        format!(
+            "{} levels {first}-{last}, narrowest step {}% (minimum {}%), net profit per completed step >= {} quote",
+            self.levels.len(),
+            (self.narrowest_step() * Decimal::ONE_HUNDRED).round_dp(4).normalize(),
+            (self.min_profitable_step() * Decimal::ONE_HUNDRED).normalize(),
+            worst.value().round_dp(4).normalize(),
+        )
+    }
+
     /// The quote each buyable level is sized by, `sizing_capital / num_grids`.
     #[must_use]
     pub fn per_level_budget(&self) -> Decimal {
@@ -362,6 +385,24 @@ mod tests {
         assert!(err
             .to_string()
             .contains("minimum profitable spacing is 0.5%"));
+    }
+
+    #[test]
+    fn summary_names_the_step_the_minimum_and_the_profit() {
+        let config = GridConfig::new(
+            GridParams::new(dec!(40000), dec!(50000), 5, dec!(100)),
+            filters(),
+        )
+        .unwrap();
+        let text = config.summary();
+        assert!(
+            text.starts_with("6 levels 40000-50000, narrowest step 4.1667% (minimum 0.3%)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("net profit per completed step >= 0.3 quote"),
+            "{text}"
+        );
     }
 
     #[test]
