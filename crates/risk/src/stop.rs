@@ -55,6 +55,8 @@ pub enum StopEvent {
     SellFailed,
     /// The owner withdrew the stop.
     Cancel,
+    /// The owner tightened the stop (on the way to CASH).
+    Tighten,
 }
 
 impl StopPhase {
@@ -69,12 +71,13 @@ impl StopPhase {
         match (self, event) {
             (P::Active,    E::PriceAtOrBelowStop) => Ok(P::Triggered),
             (P::Active,    E::Cancel)             => Ok(P::Cancelled),
+            (P::Active,    E::Tighten)            => Ok(P::Active),
             // Still under the stop while the sale is out: nothing new, one sale at a time.
             (P::Triggered, E::PriceAtOrBelowStop) => Ok(P::Triggered),
             (P::Triggered, E::SellSucceeded)      => Ok(P::Confirmed),
             // Reactivate: the coins are still held, so the stop must keep protecting them.
             (P::Triggered, E::SellFailed)         => Ok(P::Active),
-            // Cancelling while a sale is out would lose track of that sale: refused.
+            // Cancelling or moving the stop while a sale is out would lose track of it: refused.
             (from, event) => Err(RiskError::InvalidStopTransition { from, event }),
         }
     }
@@ -231,10 +234,11 @@ impl StopLoss {
         if price > self.stop_price {
             return false;
         }
-        self.apply(StopEvent::PriceAtOrBelowStop).is_ok() && {
-            self.trigger = Some(Trigger { price, at: now });
-            true
+        if self.apply(StopEvent::PriceAtOrBelowStop).is_err() {
+            return false;
         }
+        self.trigger = Some(Trigger { price, at: now });
+        true
     }
 
     /// Moves a trailing stop up behind a new high; never down.
@@ -259,12 +263,7 @@ impl StopLoss {
     /// the quantity. The stop price never goes down: `max(old stop, price × (1 − distance))`.
     pub(crate) fn tighten(&mut self, price: Price, distance_pct: Decimal) -> Result<(), RiskError> {
         check_distance(distance_pct)?;
-        if self.phase != StopPhase::Active {
-            return Err(RiskError::InvalidStopTransition {
-                from: self.phase,
-                event: StopEvent::Cancel,
-            });
-        }
+        self.apply(StopEvent::Tighten)?;
         self.kind = StopKind::Trailing;
         self.distance_pct = distance_pct;
         self.entry = price;
@@ -360,6 +359,9 @@ mod tests {
             (P::Triggered, E::SellSucceeded, Some(P::Confirmed)),
             (P::Triggered, E::SellFailed, Some(P::Active)),
             (P::Triggered, E::Cancel, None),
+            (P::Active, E::Tighten, Some(P::Active)),
+            (P::Triggered, E::Tighten, None),
+            (P::Confirmed, E::Tighten, None),
             (P::Confirmed, E::PriceAtOrBelowStop, None),
             (P::Confirmed, E::SellFailed, None),
             (P::Cancelled, E::Cancel, None),
@@ -497,6 +499,26 @@ mod property_tests {
                     s.apply(StopEvent::SellFailed).unwrap();
                     prop_assert_eq!(s.trigger(), None);
                 }
+            }
+        }
+
+        /// Tightening, interleaved with prices, never lowers an active stop.
+        #[test]
+        fn prop_tightening_never_loosens(
+            entry in 1i64..10_000_000, seq in prices(), tighten_every in 1usize..5,
+        ) {
+            let mut s = new_stop(StopKind::Trailing, entry, 70);
+            let mut last = s.stop_price();
+            for (i, p) in seq.into_iter().enumerate() {
+                let price = Price::new(p).unwrap();
+                if i % tighten_every == 0 && s.phase() == StopPhase::Active {
+                    s.tighten(price, dec!(3)).unwrap();
+                } else if s.on_price(price, Timestamp::from_millis(i as i64)) {
+                    prop_assert!(s.tighten(price, dec!(3)).is_err());
+                    s.apply(StopEvent::SellFailed).unwrap();
+                }
+                prop_assert!(s.stop_price() >= last);
+                last = s.stop_price();
             }
         }
 
