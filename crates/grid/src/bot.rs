@@ -866,23 +866,37 @@ impl GridBot {
             received,
             failures: 0,
         };
-        if open && self.level_busy(level) {
+        self.take_back(order.client_order_id.clone(), live, open, now, out);
+    }
+
+    /// Tracks a restored open order (or cancels it if its level is taken, keeping it so its
+    /// fills still get a follow-up when the close is reported); queues the follow-up of a
+    /// closed one that filled.
+    fn take_back(
+        &mut self,
+        id: ClientOrderId,
+        live: LiveOrder,
+        open: bool,
+        now: Timestamp,
+        out: &mut Vec<GridIntent>,
+    ) {
+        if open && self.level_busy(live.level) {
             out.push(GridIntent::Cancel {
-                client_order_id: order.client_order_id.clone(),
+                client_order_id: id.clone(),
             });
+            self.cancelling.insert(id, live);
         } else if open {
             self.seeded = true;
-            self.orders.insert(order.client_order_id.clone(), live);
+            self.orders.insert(id, live);
         } else if live.filled > Decimal::ZERO {
             self.seeded = true;
-            out.push(alert(
-                Severity::Info,
-                format!(
-                    "downtime fill: {} {} at {price}",
-                    side_name(order.side),
-                    live.filled
-                ),
-            ));
+            let text = format!(
+                "downtime fill: {} {} at {}",
+                side_name(live.side),
+                live.filled,
+                live.price
+            );
+            out.push(alert(Severity::Info, text));
             self.follow_up(&live, now, out);
         }
     }
