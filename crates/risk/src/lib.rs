@@ -100,3 +100,24 @@ pub use crate::{
     },
     stop::{StopEvent, StopKind, StopLoss, StopPhase, Trigger},
 };
+
+#[cfg(test)]
+mod tests {
+    /// Architecture invariant: the risk crate is pure. Its only dependencies are the domain
+    /// core, exact decimals, serde and thiserror: no async runtime, HTTP or database crate.
+    #[test]
+    fn depends_only_on_pure_crates() {
+        let manifest = include_str!("../Cargo.toml");
+        let section = manifest
+            .split("[dependencies]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .unwrap();
+        let names: Vec<&str> = section
+            .lines()
+            .filter_map(|line| line.split(['.', '=', ' ']).next())
+            .filter(|name| !name.is_empty() && !name.starts_with('#'))
+            .collect();
+        assert_eq!(names, ["hybrid-core", "rust_decimal", "serde", "thiserror"]);
+    }
+}
