@@ -571,13 +571,17 @@ impl GridBot {
         }
     }
 
+    /// Keeps a quantity that could not be placed for the next follow-up at `level`. Sell dust
+    /// is base the grid owns and accumulates; buy dust is only a wish, capped at the level's
+    /// own quantity so a cash shortage cannot make it grow without bound.
     fn add_dust(&mut self, level: usize, side: Side, quantity: Decimal) {
         if quantity <= Decimal::ZERO {
             return;
         }
+        let level_quantity = self.config.levels()[level].quantity.value();
         let slot = &mut self.dust[level];
         match side {
-            Side::Buy => slot.0 += quantity,
+            Side::Buy => slot.0 = (slot.0 + quantity).min(level_quantity),
             Side::Sell => slot.1 += quantity,
         }
     }
