@@ -12,6 +12,7 @@
 //! too. Market data arrives through a [`MarketFeed`]; [`CandleReplayFeed`] plays candle CSV
 //! files as if live.
 
+pub mod binance;
 mod error;
 mod exchange;
 mod feed;

@@ -121,7 +121,13 @@ pub(crate) enum CallError {
 impl CallError {
     /// `-1021`: the timestamp is outside `recvWindow`; Binance did not forward the request.
     fn is_timestamp_error(&self) -> bool {
-        matches!(self, Self::Status { code: Some(-1021), .. })
+        matches!(
+            self,
+            Self::Status {
+                code: Some(-1021),
+                ..
+            }
+        )
     }
 
     /// Whether a read may be sent again after a pause.
@@ -182,7 +188,10 @@ fn status_error(
         (429 | 418, _) => rate_limited(retry_after_ms.unwrap_or(0), status == 418),
         (500.., _) => ExchangeError::UnknownOutcome {
             client_order_id: None,
-            detail: format!("http {status}: {}", code.map_or_else(|| msg.to_owned(), |c| format!("{c} {msg}"))),
+            detail: format!(
+                "http {status}: {}",
+                code.map_or_else(|| msg.to_owned(), |c| format!("{c} {msg}"))
+            ),
         },
         (_, Some(code)) => ExchangeError::from_binance_code(code, msg),
         (_, None) => ExchangeError::Api {
@@ -249,7 +258,10 @@ impl BinanceClient {
     /// The unfilled-order counts from the last successful order response.
     #[must_use]
     pub fn order_counts(&self) -> OrderCounts {
-        *self.order_counts.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .order_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The server's time now, by our estimate.
@@ -269,7 +281,10 @@ impl BinanceClient {
     }
 
     /// A read: `-1021` re-sync, then retries with back-off on connectivity errors and 5xx.
-    pub(crate) async fn read<T: DeserializeOwned>(&self, request: &Request) -> Result<T, ExchangeError> {
+    pub(crate) async fn read<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+    ) -> Result<T, ExchangeError> {
         let mut delay = self.config.retry_base_delay;
         let mut attempt = 1;
         loop {
@@ -297,7 +312,10 @@ impl BinanceClient {
     ) -> Result<String, CallError> {
         match self.send_once(request, signed_at).await {
             Err(error) if request.signed && error.is_timestamp_error() => {
-                tracing::warn!(path = request.path, "timestamp outside recvWindow; re-syncing");
+                tracing::warn!(
+                    path = request.path,
+                    "timestamp outside recvWindow; re-syncing"
+                );
                 self.server_clock.reset();
                 self.measure_offset().await?;
                 self.send_once(request, signed_at).await
@@ -352,18 +370,24 @@ impl BinanceClient {
                 retry_after_ms: None,
             });
         };
-        let timestamp = self.server_now().plus_millis(-self.config.timestamp_margin_ms);
+        let timestamp = self
+            .server_now()
+            .plus_millis(-self.config.timestamp_margin_ms);
         *signed_at = Some(signed_at.map_or(timestamp, |earlier| earlier.max(timestamp)));
         let mut params = request.params.clone();
         params.push(("recvWindow", self.config.recv_window_ms.to_string()));
         params.push(("timestamp", timestamp.as_millis().to_string()));
         let query = encode_query(&params);
         let signature = credentials.signer.sign(&query);
-        Ok((format!("{query}&signature={signature}"), Some(&credentials.api_key)))
+        Ok((
+            format!("{query}&signature={signature}"),
+            Some(&credentials.api_key),
+        ))
     }
 
     fn observe_headers(&self, headers: &HeaderMap, status: u16) {
-        let number = |name: &str| -> Option<u32> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let number =
+            |name: &str| -> Option<u32> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         let now = self.clock.now();
         if let Some(used) = number("x-mbx-used-weight-1m") {
             self.budget.observe_used(now, used);
@@ -375,8 +399,10 @@ impl BinanceClient {
         let ten_seconds = number("x-mbx-order-count-10s");
         let day = number("x-mbx-order-count-1d");
         if ten_seconds.is_some() || day.is_some() {
-            *self.order_counts.lock().unwrap_or_else(PoisonError::into_inner) =
-                OrderCounts { ten_seconds, day };
+            *self
+                .order_counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = OrderCounts { ten_seconds, day };
         }
     }
 

@@ -55,7 +55,12 @@ impl BinanceClient {
             tracing::warn!(client_order_id = %id, attempt, %detail, "order outcome unknown; resolving");
             let sent_at = signed_at.unwrap_or_else(|| self.server_now());
             match self.resolve(&request.symbol, id, sent_at).await {
-                Ok(Resolution::Found(order)) => return Ok(OrderAck { order, fills: Vec::new() }),
+                Ok(Resolution::Found(order)) => {
+                    return Ok(OrderAck {
+                        order,
+                        fills: Vec::new(),
+                    })
+                }
                 Ok(Resolution::Absent) => last_failure = detail,
                 Err(error) => return Err(error.for_order(id)),
             }
@@ -83,7 +88,10 @@ impl BinanceClient {
         let mut delay = self.config.retry_base_delay;
         loop {
             let queried_at = self.server_now();
-            match self.fetch_order(symbol, &OrderRef::Client(id.clone())).await {
+            match self
+                .fetch_order(symbol, &OrderRef::Client(id.clone()))
+                .await
+            {
                 Ok(order) => return Ok(Resolution::Found(order)),
                 Err(ExchangeError::UnknownOrder { .. }) if queried_at > absent_after => {
                     return Ok(Resolution::Absent)
@@ -91,7 +99,9 @@ impl BinanceClient {
                 Err(ExchangeError::UnknownOrder { .. }) => {
                     // Sleep no longer than needed to pass the absence deadline.
                     let until_deadline = absent_after.millis_since(queried_at) + 1;
-                    let wait = std::time::Duration::from_millis(u64::try_from(until_deadline).unwrap_or(1));
+                    let wait = std::time::Duration::from_millis(
+                        u64::try_from(until_deadline).unwrap_or(1),
+                    );
                     delay = delay.min(wait);
                 }
                 Err(error) => {
@@ -174,7 +184,11 @@ fn order_request(request: &OrderRequest) -> Request {
 }
 
 /// Adds `orderId` or the client-id parameter (`origClientOrderId`) to `request`.
-pub(crate) fn with_order_ref(request: Request, order: &OrderRef, client_param: &'static str) -> Request {
+pub(crate) fn with_order_ref(
+    request: Request,
+    order: &OrderRef,
+    client_param: &'static str,
+) -> Request {
     match order {
         OrderRef::Exchange(id) => request.param("orderId", id),
         OrderRef::Client(id) => request.param(client_param, id),

@@ -7,11 +7,11 @@
 use std::str::FromStr;
 
 use hybrid_core::{
-    Asset, Candle, ClientOrderId, CohortId, Fill, Notional, Order, OrderKind, OrderStatus, Price,
-    Quantity, Side, Symbol, SymbolFilters, TimeInForce, Timestamp,
+    Asset, Candle, ClientOrderId, CohortId, Fill, Notional, Order, OrderKind, Price, Quantity,
+    Side, Symbol, SymbolFilters, TimeInForce, Timestamp,
 };
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{de::IgnoredAny, Deserialize};
 
 use crate::{Balance, ExchangeError, Ticker24h, TickerPrice};
 
@@ -64,21 +64,24 @@ pub(crate) struct WireTicker24h {
     pub(crate) quote_volume: Decimal,
 }
 
-/// One row of `GET /api/v3/klines`: 12 mixed-type elements, of which we use the first six.
+/// One row of `GET /api/v3/klines`: 12 mixed-type elements, of which we use the first six
+/// (open time, open, high, low, close, base volume).
 #[derive(Debug, Deserialize)]
-pub(crate) struct WireKline(
-    pub(crate) i64,
-    pub(crate) Decimal,
-    pub(crate) Decimal,
-    pub(crate) Decimal,
-    pub(crate) Decimal,
-    pub(crate) Decimal,
-    #[serde(default)] pub(crate) serde_json::Value,
-    #[serde(default)] pub(crate) serde_json::Value,
-    #[serde(default)] pub(crate) serde_json::Value,
-    #[serde(default)] pub(crate) serde_json::Value,
-    #[serde(default)] pub(crate) serde_json::Value,
-    #[serde(default)] pub(crate) serde_json::Value,
+pub(crate) struct WireKline(KlineRow);
+
+type KlineRow = (
+    i64,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    IgnoredAny,
+    IgnoredAny,
+    IgnoredAny,
+    IgnoredAny,
+    IgnoredAny,
+    IgnoredAny,
 );
 
 /// `GET /api/v3/account`.
@@ -225,7 +228,11 @@ impl WireOrder {
             quantity: quantity(self.orig_qty.unwrap_or_default())?,
             filled_quantity: quantity(self.executed_qty.unwrap_or_default())?,
             // "For some historical orders cummulativeQuoteQty will be < 0": treat as unknown (0).
-            filled_quote: Notional::new(self.cummulative_quote_qty.unwrap_or_default().max(Decimal::ZERO)),
+            filled_quote: Notional::new(
+                self.cummulative_quote_qty
+                    .unwrap_or_default()
+                    .max(Decimal::ZERO),
+            ),
             status: parse_enum(self.status.as_deref(), "status")?,
             created_at: Timestamp::from_millis(created),
             updated_at: Timestamp::from_millis(updated),
@@ -277,13 +284,14 @@ impl WireTrade {
 
 impl WireKline {
     pub(crate) fn to_candle(&self) -> Result<Candle, ExchangeError> {
+        let row = &self.0;
         Candle::new(
-            Timestamp::from_millis(self.0),
-            price(self.1)?,
-            price(self.2)?,
-            price(self.3)?,
-            price(self.4)?,
-            quantity(self.5)?,
+            Timestamp::from_millis(row.0),
+            price(row.1)?,
+            price(row.2)?,
+            price(row.3)?,
+            price(row.4)?,
+            quantity(row.5)?,
         )
         .map_err(invalid)
     }
@@ -326,7 +334,8 @@ impl WireTicker24h {
 impl WireSymbol {
     /// The symbol's filters; missing filters leave their rules disabled (zero).
     pub(crate) fn to_filters(&self) -> Result<SymbolFilters, ExchangeError> {
-        let mut filters = SymbolFilters::with_steps(symbol(&self.symbol)?, Decimal::ZERO, Decimal::ZERO);
+        let mut filters =
+            SymbolFilters::with_steps(symbol(&self.symbol)?, Decimal::ZERO, Decimal::ZERO);
         for filter in &self.filters {
             apply_filter(&mut filters, filter)?;
         }
@@ -364,7 +373,9 @@ fn apply_filter(
             filters.min_notional = field("minNotional")?;
         }
         Some("MAX_NUM_ORDERS") => {
-            let max = filter.get("maxNumOrders").and_then(serde_json::Value::as_u64);
+            let max = filter
+                .get("maxNumOrders")
+                .and_then(serde_json::Value::as_u64);
             filters.max_num_orders = max.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
         }
         _ => {}
@@ -374,6 +385,7 @@ fn apply_filter(
 
 #[cfg(test)]
 mod tests {
+    use hybrid_core::OrderStatus;
     use rust_decimal_macros::dec;
 
     use super::*;
