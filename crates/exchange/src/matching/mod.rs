@@ -60,8 +60,9 @@ pub struct MatchingEngine {
     ledger: Ledger,
     /// Every order ever accepted, by exchange id (terminal ones stay queryable).
     orders: HashMap<i64, Order>,
-    /// Open order ids per symbol, oldest first (time priority).
-    open_by_symbol: HashMap<Symbol, Vec<i64>>,
+    /// Open orders per symbol, oldest first (time priority), with what matching needs, so a
+    /// tick scans a small vector instead of looking every order up.
+    open_by_symbol: HashMap<Symbol, Vec<Resting>>,
     /// The latest order id per client order id.
     by_client_id: HashMap<ClientOrderId, i64>,
     /// Every fill, in trade-id order.
@@ -69,6 +70,14 @@ pub struct MatchingEngine {
     last_prices: HashMap<Symbol, Price>,
     next_order_id: i64,
     next_trade_id: i64,
+}
+
+/// An open order as the matcher sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Resting {
+    id: i64,
+    side: Side,
+    limit: Option<Price>,
 }
 
 /// Everything a [`MatchingEngine`] needs to continue after a restart (the paper exchange
@@ -270,7 +279,7 @@ impl MatchingEngine {
         symbols
             .into_iter()
             .flat_map(|s| self.open_by_symbol.get(s).into_iter().flatten())
-            .filter_map(|id| self.orders.get(id).cloned())
+            .filter_map(|resting| self.orders.get(&resting.id).cloned())
             .collect()
     }
 
@@ -294,18 +303,15 @@ impl MatchingEngine {
     /// A live tick: sets the last price and fills every resting order of `symbol` it trades
     /// through (maker, at the order's limit price). Returns the fills in time priority.
     pub fn on_price(&mut self, symbol: &Symbol, price: Price, now: Timestamp) -> Vec<Fill> {
-        self.last_prices.insert(symbol.clone(), price);
+        self.set_last_price(symbol, price);
         let Some(open) = self.open_by_symbol.get(symbol) else {
             return Vec::new();
         };
+        let touch = self.config.fill_on_touch;
         let crossed: Vec<i64> = open
             .iter()
-            .copied()
-            .filter(|id| {
-                self.orders
-                    .get(id)
-                    .is_some_and(|o| self.rests_crossed(o, price))
-            })
+            .filter(|resting| resting.crossed_by(price, touch))
+            .map(|resting| resting.id)
             .collect();
         crossed
             .into_iter()
@@ -317,6 +323,11 @@ impl MatchingEngine {
     /// candle's open time.
     pub fn on_candle(&mut self, symbol: &Symbol, candle: &Candle) -> Vec<Fill> {
         let now = candle.open_time();
+        if !self.range_crosses_any(symbol, candle.low(), candle.high()) {
+            // Fast path: nothing rests inside the candle's range.
+            self.set_last_price(symbol, candle.close());
+            return Vec::new();
+        }
         let mut fills = Vec::new();
         for price in candle_path(candle) {
             fills.extend(self.on_price(symbol, price, now));
@@ -433,10 +444,15 @@ impl MatchingEngine {
     fn index_order(&mut self, order: &Order, id: i64) {
         self.by_client_id.insert(order.client_order_id.clone(), id);
         if order.status.is_open() {
+            let resting = Resting {
+                id,
+                side: order.side,
+                limit: order.price,
+            };
             self.open_by_symbol
                 .entry(order.symbol.clone())
                 .or_default()
-                .push(id);
+                .push(resting);
         }
     }
 
@@ -574,20 +590,28 @@ impl MatchingEngine {
 
     fn remove_open(&mut self, symbol: &Symbol, id: i64) {
         if let Some(open) = self.open_by_symbol.get_mut(symbol) {
-            open.retain(|open_id| *open_id != id);
+            open.retain(|resting| resting.id != id);
         }
     }
 
-    fn rests_crossed(&self, order: &Order, price: Price) -> bool {
-        let Some(limit) = order.price else {
-            return false;
-        };
-        match (order.side, self.config.fill_on_touch) {
-            (Side::Buy, false) => price < limit,
-            (Side::Buy, true) => price <= limit,
-            (Side::Sell, false) => price > limit,
-            (Side::Sell, true) => price >= limit,
+    fn set_last_price(&mut self, symbol: &Symbol, price: Price) {
+        match self.last_prices.get_mut(symbol) {
+            Some(last) => *last = price,
+            None => {
+                self.last_prices.insert(symbol.clone(), price);
+            }
         }
+    }
+
+    /// Whether any resting order of `symbol` is crossed somewhere in `[low, high]`.
+    fn range_crosses_any(&self, symbol: &Symbol, low: Price, high: Price) -> bool {
+        let touch = self.config.fill_on_touch;
+        self.open_by_symbol.get(symbol).is_some_and(|open| {
+            open.iter().any(|resting| match resting.side {
+                Side::Buy => resting.crossed_by(low, touch),
+                Side::Sell => resting.crossed_by(high, touch),
+            })
+        })
     }
 
     fn resolve(&self, order: &OrderRef) -> Option<i64> {
@@ -617,6 +641,22 @@ impl MatchingEngine {
     fn open_count(&self, symbol: &Symbol) -> u32 {
         let count = self.open_by_symbol.get(symbol).map_or(0, Vec::len);
         u32::try_from(count).unwrap_or(u32::MAX)
+    }
+}
+
+impl Resting {
+    /// Whether a market price of `price` fills this resting order: strictly through its limit,
+    /// or also at the limit with `touch`.
+    fn crossed_by(&self, price: Price, touch: bool) -> bool {
+        let Some(limit) = self.limit else {
+            return false;
+        };
+        match (self.side, touch) {
+            (Side::Buy, false) => price < limit,
+            (Side::Buy, true) => price <= limit,
+            (Side::Sell, false) => price > limit,
+            (Side::Sell, true) => price >= limit,
+        }
     }
 }
 

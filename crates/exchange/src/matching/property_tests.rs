@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 use super::{
+    candle_path,
     tests::{btcusdt, engine_with, request},
     MatchingConfig, MatchingEngine, PartialFillConfig,
 };
@@ -282,6 +283,30 @@ proptest! {
                 Side::Sell => fill.commission,
             };
             prop_assert_eq!(value(&after) - value(&before), -fee_value);
+        }
+    }
+
+    #[test]
+    fn prop_candle_equals_its_four_ticks(config in config(), ops in prop::collection::vec(op(), 1..40)) {
+        let mut by_candle = engine_with(config.clone());
+        let mut by_ticks = engine_with(config);
+        let symbol = btcusdt();
+        for engine in [&mut by_candle, &mut by_ticks] {
+            engine.on_price(&symbol, price(5_000_000), Timestamp::from_millis(0));
+        }
+        for (step, op) in ops.iter().enumerate() {
+            let at = Timestamp::from_millis(60_000 * (step as i64 + 1));
+            if let Op::Candle { open, a, b, close } = *op {
+                let candle = candle(open, a, b, close, at);
+                by_candle.on_candle(&symbol, &candle);
+                for tick in candle_path(&candle) {
+                    by_ticks.on_price(&symbol, tick, at);
+                }
+            } else {
+                apply(&mut by_candle, op, step as u64 + 1, at);
+                apply(&mut by_ticks, op, step as u64 + 1, at);
+            }
+            prop_assert_eq!(by_candle.state(), by_ticks.state());
         }
     }
 }
