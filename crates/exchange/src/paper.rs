@@ -443,6 +443,30 @@ mod tests {
         );
     }
 
+    /// Callers are generic over `E: Exchange` and spawn its futures on a multi-threaded
+    /// runtime; this only compiles if the trait's futures are `Send`.
+    async fn place_via<E: Exchange + 'static>(exchange: Arc<E>, request: OrderRequest) -> OrderAck {
+        tokio::spawn(async move { exchange.place_order(&request).await })
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn futures_are_send_for_generic_callers() {
+        let clock = Arc::new(SimClock::new(Timestamp::from_millis(1_000)));
+        let paper = Arc::new(open(MemoryPaperStore::default(), &clock));
+        let request = engine_tests::request(
+            1,
+            Side::Buy,
+            OrderKind::Limit,
+            Some(dec!(49000)),
+            dec!(0.01),
+        );
+        let ack = place_via(paper, request).await;
+        assert_eq!(ack.order.status, OrderStatus::New);
+    }
+
     #[test]
     fn a_corrupt_state_file_is_a_storage_error() {
         let dir = tempfile::tempdir().unwrap();
