@@ -18,6 +18,8 @@ mod rows;
 mod schema;
 mod sql;
 mod store;
+#[cfg(test)]
+mod tests;
 
 pub use crate::{
     cohorts::{CohortRecord, NewCohort},

@@ -16,8 +16,13 @@ use hybrid_core::CohortId;
 use crate::error::StoreError;
 
 /// Generates the query module for one backend connection type.
+///
+/// `$begin` is the connection method that opens a write transaction: SQLite's
+/// `immediate_transaction` takes the write lock at BEGIN (a deferred transaction that reads and
+/// then writes can fail with SQLITE_BUSY when another process wrote in between), PostgreSQL's
+/// `transaction` relies on row locks taken by the first UPDATE.
 macro_rules! backend_queries {
-    ($module:ident, $conn:ty) => {
+    ($module:ident, $conn:ty, $begin:ident) => {
         /// The queries compiled for this backend.
         pub(crate) mod $module {
             use diesel::prelude::*;
@@ -50,6 +55,15 @@ macro_rules! backend_queries {
             /// This backend's diesel backend type.
             type Db = <Conn as diesel::Connection>::Backend;
 
+            /// Runs `body` in a write transaction: committed if it returns `Ok`, rolled back
+            /// otherwise.
+            fn write_transaction<T>(
+                conn: &mut Conn,
+                body: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+            ) -> Result<T, StoreError> {
+                conn.$begin(body)
+            }
+
             include!("cohorts.rs");
             include!("orders.rs");
             include!("pairs.rs");
@@ -58,8 +72,12 @@ macro_rules! backend_queries {
     };
 }
 
-backend_queries!(sqlite, diesel::sqlite::SqliteConnection);
-backend_queries!(pg, diesel::pg::PgConnection);
+backend_queries!(
+    sqlite,
+    diesel::sqlite::SqliteConnection,
+    immediate_transaction
+);
+backend_queries!(pg, diesel::pg::PgConnection, transaction);
 
 /// Maps a foreign-key violation (an insert naming a cohort that does not exist) to
 /// [`StoreError::NotFound`]; any other error stays a query error.

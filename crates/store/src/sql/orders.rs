@@ -14,7 +14,7 @@ pub(crate) fn next_client_order_id(
     cohort: CohortId,
     symbol: &Symbol,
 ) -> Result<ClientOrderId, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         // `next_sequence` is the number the next call hands out: a new row hands out 1 and
         // stores 2; an existing row is advanced in place (row-locked until commit).
         let stored: i64 = diesel::insert_into(order_sequences::table)
@@ -35,7 +35,7 @@ pub(crate) fn next_client_order_id(
 }
 
 pub(crate) fn insert_order(conn: &mut Conn, order: &Order) -> Result<(), StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         diesel::insert_into(orders::table)
             .values(OrderRow::from_order(order))
             .execute(conn)
@@ -73,9 +73,9 @@ pub(crate) fn get_order(conn: &mut Conn, id: &ClientOrderId) -> Result<Option<Or
         .transpose()
 }
 
-/// Loads an order for a change, after touching its row so the transaction holds the row's
-/// write lock (PostgreSQL) or the database's (SQLite) before reading: a concurrent change
-/// waits instead of being lost.
+/// Loads an order for a change, after touching its row so a PostgreSQL transaction holds the
+/// row's write lock before reading (SQLite's immediate transaction already holds the database's):
+/// a concurrent change waits instead of being lost.
 fn lock_order(conn: &mut Conn, id: &ClientOrderId) -> Result<Order, StoreError> {
     let touched = diesel::update(orders::table.find(id.as_str()))
         .set(orders::updated_at.eq(orders::updated_at))
@@ -112,7 +112,7 @@ pub(crate) fn update_order_status(
     at: Timestamp,
     note: Option<&str>,
 ) -> Result<Order, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let mut order = lock_order(conn, id)?;
         let from = order.status;
         if let (Some(given), Some(stored)) = (exchange_order_id, order.exchange_order_id) {
@@ -174,7 +174,7 @@ pub(crate) fn record_fill(
     cohort: CohortId,
     fill: &Fill,
 ) -> Result<bool, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let mut order = lock_order(conn, &fill.client_order_id)?;
         let conflict = |reason: String| StoreError::Conflict {
             what: "fill",

@@ -97,7 +97,7 @@ pub(crate) fn close_trade_pairs_fifo(
             unmatched_quantity: Quantity::ZERO,
         });
     }
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         // Touch the candidate rows first so this transaction holds their write locks before it
         // reads them: two sells of the same lot cannot both close it.
         let touched: Vec<i64> = open_pairs_query(cohort, symbol)
