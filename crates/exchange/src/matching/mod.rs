@@ -196,7 +196,8 @@ impl MatchingEngine {
         self.ledger.balances()
     }
 
-    /// Deposits `amount` of an asset as free balance (funding a test account).
+    /// Adds `balance.free` of `balance.asset` to the free balance (funding a test account;
+    /// `balance.locked` is ignored).
     pub fn deposit(&mut self, balance: &Balance) {
         self.ledger.credit(&balance.asset, balance.free);
     }
