@@ -202,9 +202,9 @@ fn status_error(
 }
 
 impl BinanceClient {
-    /// A client with the system clock. Does not contact the server; call
-    /// [`BinanceClient::sync_time`] before the first signed request (the `Exchange` methods do it
-    /// lazily on `-1021` too).
+    /// A client with the system clock. Does not contact the server: the time offset is
+    /// measured before the first signed request, again every `resync_interval`, and at once on
+    /// `-1021` ([`BinanceClient::sync_time`] measures it explicitly).
     ///
     /// # Errors
     /// [`ExchangeError::InvalidRequest`] when the HTTP client cannot be built (e.g. no TLS
@@ -310,6 +310,11 @@ impl BinanceClient {
         request: &Request,
         signed_at: &mut Option<Timestamp>,
     ) -> Result<String, CallError> {
+        let max_age_ms = i64::try_from(self.config.resync_interval.as_millis()).unwrap_or(i64::MAX);
+        let has_key = self.config.credentials.is_some();
+        if request.signed && has_key && self.server_clock.is_stale(self.clock.now(), max_age_ms) {
+            self.measure_offset().await?;
+        }
         match self.send_once(request, signed_at).await {
             Err(error) if request.signed && error.is_timestamp_error() => {
                 tracing::warn!(

@@ -115,6 +115,8 @@ pub struct BinanceConfig {
     pub resolve_timeout: Duration,
     /// Attempts to place one order when earlier attempts were provably not placed.
     pub placement_attempts: u32,
+    /// How often the server-time offset is re-measured before a signed request (10 min).
+    pub resync_interval: Duration,
 }
 
 impl BinanceConfig {
@@ -141,6 +143,7 @@ impl BinanceConfig {
             absence_margin_ms: 1_000,
             resolve_timeout: Duration::from_secs(60),
             placement_attempts: 3,
+            resync_interval: Duration::from_secs(600),
         }
     }
 

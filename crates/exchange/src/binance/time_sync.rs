@@ -19,6 +19,8 @@ const SAMPLES: usize = 5;
 #[derive(Debug, Default)]
 pub(crate) struct ServerClock {
     samples: Mutex<VecDeque<i64>>,
+    /// Local time of the last measurement, ms since the epoch.
+    last_sync_ms: std::sync::atomic::AtomicI64,
 }
 
 impl ServerClock {
@@ -30,6 +32,16 @@ impl ServerClock {
             samples.pop_front();
         }
         samples.push_back(server.as_millis() - midpoint);
+        self.last_sync_ms
+            .store(after.as_millis(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the offset was never measured, or last measured more than `max_age_ms` before
+    /// `local_now` (clocks drift; Binance suggests re-syncing periodically).
+    pub(crate) fn is_stale(&self, local_now: Timestamp, max_age_ms: i64) -> bool {
+        let never = self.lock().is_empty();
+        let last = self.last_sync_ms.load(std::sync::atomic::Ordering::Relaxed);
+        never || local_now.as_millis() - last > max_age_ms
     }
 
     /// Forgets all samples (after -1021 the old ones are known to be wrong).
@@ -69,7 +81,10 @@ mod tests {
     fn offset_is_measured_from_the_round_trip_midpoint() {
         let clock = ServerClock::default();
         assert_eq!(clock.offset_ms(), 0);
+        assert!(clock.is_stale(at(0), 600_000));
         clock.record(at(1_000), at(1_100), at(6_050));
+        assert!(!clock.is_stale(at(601_100), 600_000));
+        assert!(clock.is_stale(at(601_101), 600_000));
         assert_eq!(clock.offset_ms(), 5_000);
         assert_eq!(clock.server_now(at(2_000)), at(7_000));
     }

@@ -229,3 +229,44 @@ async fn secrets_never_appear_in_debug_errors_or_on_the_wire() {
         texts[1]
     );
 }
+
+#[tokio::test]
+async fn the_time_offset_is_measured_lazily_before_the_first_signed_request() {
+    let fake = fake().await;
+    fake.set_clock_skew_ms(-15_000);
+    let client = BinanceClient::new(client_config(&fake)).unwrap();
+    client.balances().await.unwrap();
+    assert!(client.server_time_offset_ms() < -14_000);
+    let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/api/v3/time", "/api/v3/account"]);
+}
+
+/// Tokio's paused clock auto-advances only when every task is idle, and loopback I/O keeps the
+/// fake's tasks busy, so the 10 s and 20 s back-offs pass without waiting.
+#[tokio::test(start_paused = true)]
+async fn read_back_off_doubles_between_attempts() {
+    let fake = fake().await;
+    let mut config = client_config(&fake);
+    config.retry_base_delay = Duration::from_secs(10);
+    config.request_timeout = Duration::from_secs(3_600);
+    let client = client_with(config).await;
+    fake.inject(
+        Route::TickerPrice,
+        Fault::ServerError {
+            status: 503,
+            code: None,
+        },
+    );
+    fake.inject(
+        Route::TickerPrice,
+        Fault::ServerError {
+            status: 503,
+            code: None,
+        },
+    );
+    let started = tokio::time::Instant::now();
+    client.ticker_price(&btc()).await.unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(30), "{waited:?}");
+    assert!(waited < Duration::from_secs(31), "{waited:?}");
+}

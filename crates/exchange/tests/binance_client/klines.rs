@@ -46,7 +46,7 @@ async fn downloads_in_pages_resumes_and_refuses_different_data() {
 
     let mut pages = Vec::new();
     let resumed = fetch_klines(&client, &btc(), "1m", from, last, dir.path(), |p| {
-        pages.push(p)
+        pages.push(p);
     })
     .await
     .unwrap();

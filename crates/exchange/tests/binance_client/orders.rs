@@ -25,6 +25,8 @@ async fn market_order_fills_at_once_with_fills_and_trades() {
     assert_eq!(trades[0].client_order_id, id(1));
     assert_eq!(trades[0].trade_id, ack.fills[0].trade_id);
     assert_eq!(posts_of(&fake, &id(1)), 1);
+    let counts = client.order_counts();
+    assert_eq!((counts.ten_seconds, counts.day), (Some(1), Some(1)));
 }
 
 #[tokio::test]

@@ -36,6 +36,27 @@ pub(crate) struct LimitState {
     /// A client sending before this instant (after a 429) is banned.
     backoff_until_ms: i64,
     banned_until_ms: i64,
+    /// Orders placed in the current 10-second window and its start.
+    orders_10s: (i64, u32),
+    /// Orders placed in the current UTC day and its start.
+    orders_1d: (i64, u32),
+}
+
+impl LimitState {
+    /// Counts one successful order; returns the 10-second and daily counts.
+    fn count_order(&mut self, now_ms: i64) -> (u32, u32) {
+        let bump = |(start, count): (i64, u32), length: i64| {
+            let window = now_ms.div_euclid(length) * length;
+            if window == start {
+                (start, count + 1)
+            } else {
+                (window, 1)
+            }
+        };
+        self.orders_10s = bump(self.orders_10s, 10_000);
+        self.orders_1d = bump(self.orders_1d, Timestamp::DAY_MS);
+        (self.orders_10s.1, self.orders_1d.1)
+    }
 }
 
 /// An answer before it becomes an HTTP response.
@@ -43,6 +64,8 @@ struct Reply {
     status: StatusCode,
     body: String,
     retry_after_secs: Option<u64>,
+    /// `X-MBX-ORDER-COUNT-10S` and `-1D`, on successful orders.
+    order_counts: Option<(u32, u32)>,
 }
 
 impl Reply {
@@ -51,6 +74,7 @@ impl Reply {
             status: StatusCode::OK,
             body: value.to_string(),
             retry_after_secs: None,
+            order_counts: None,
         }
     }
 
@@ -59,6 +83,7 @@ impl Reply {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             body: json!({"code": code, "msg": msg}).to_string(),
             retry_after_secs: None,
+            order_counts: None,
         }
     }
 
@@ -137,6 +162,7 @@ async fn handle(
                     status: StatusCode::OK,
                     body: reply.body[..cut].to_owned(),
                     retry_after_secs: None,
+                    order_counts: None,
                 },
             )
         }
@@ -240,6 +266,7 @@ fn server_error(status: u16, code: Option<i64>) -> Reply {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
             body: "<html><body><h1>502 Bad Gateway</h1></body></html>".to_owned(),
             retry_after_secs: None,
+            order_counts: None,
         },
     }
 }
@@ -362,6 +389,11 @@ fn respond(shared: &Shared, reply: Reply) -> Response {
     if let Some(secs) = reply.retry_after_secs {
         builder = builder.header("retry-after", secs.to_string());
     }
+    if let Some((ten_seconds, day)) = reply.order_counts {
+        builder = builder
+            .header("x-mbx-order-count-10s", ten_seconds.to_string())
+            .header("x-mbx-order-count-1d", day.to_string());
+    }
     builder
         .body(Body::from(reply.body))
         .unwrap_or_else(|_| Response::new(Body::empty()))
@@ -412,6 +444,10 @@ fn dispatch(shared: &Shared, route: Route, params: &HashMap<String, String>) -> 
         Route::MyTrades => my_trades(shared, params),
     };
     match result {
+        Ok(value) if route == Route::PlaceOrder => Reply {
+            order_counts: Some(lock(&shared.limits).count_order(wall_clock().as_millis())),
+            ..Reply::ok(&value)
+        },
         Ok(value) => Reply::ok(&value),
         Err(reply) => reply,
     }
