@@ -827,6 +827,52 @@ fn postgres_sequences_survive_reconnecting() {
     drop(store);
 }
 
+/// Two connections (as two processes would have) drawing ids at the same time never get the
+/// same one.
+fn concurrent_connections_never_share_an_id(url: &str) {
+    let setup = Store::open(url).unwrap();
+    let cohort = migrated_with_cohort(&setup, "concurrent");
+    drop(setup);
+    let draw = || {
+        let store = Store::open(url).unwrap();
+        (0..40)
+            .map(|_| {
+                store
+                    .next_client_order_id(cohort, &btc())
+                    .unwrap()
+                    .decode()
+                    .unwrap()
+                    .2
+            })
+            .collect::<Vec<u64>>()
+    };
+    let (mut all, other) = std::thread::scope(|scope| {
+        let first = scope.spawn(draw);
+        let second = scope.spawn(draw);
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    all.extend(other);
+    all.sort_unstable();
+    assert_eq!(all, (1..=80).collect::<Vec<u64>>());
+}
+
+#[test]
+fn sqlite_concurrent_connections_never_share_an_id() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_connections_never_share_an_id(&format!(
+        "sqlite://{}/hybrid.db",
+        dir.path().display()
+    ));
+}
+
+#[test]
+fn postgres_concurrent_connections_never_share_an_id() {
+    let Some(schema) = pg_test_schema("postgres_concurrent_connections_never_share_an_id") else {
+        return;
+    };
+    concurrent_connections_never_share_an_id(schema.url());
+}
+
 #[test]
 fn unknown_url_scheme_is_a_clear_error() {
     let err = Store::open("mysql://root:secret@localhost/hybrid").unwrap_err();
