@@ -270,3 +270,31 @@ async fn read_back_off_doubles_between_attempts() {
     assert!(waited >= Duration::from_secs(30), "{waited:?}");
     assert!(waited < Duration::from_secs(31), "{waited:?}");
 }
+
+#[tokio::test]
+async fn ed25519_keys_sign_requests_the_fake_accepts() {
+    use base64::Engine as _;
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let mut config = crate::support::fake_config();
+    config.ed25519_public_key = Some(key.verifying_key().to_bytes());
+    let fake = hybrid_testkit::binance::spawn(config).await;
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(key.to_pkcs8_der().unwrap().as_bytes())
+    );
+    let mut client_config = client_config(&fake);
+    client_config.credentials = Some(Credentials::ed25519(API_KEY, &pem).unwrap());
+    let client = client_with(client_config.clone()).await;
+    client
+        .place_order(&market(9, Side::Buy, dec!(0.1)))
+        .await
+        .unwrap();
+    client_config.credentials = Some(Credentials::hmac(API_KEY, SECRET));
+    let hmac_client = client_with(client_config).await;
+    let err = hmac_client.balances().await.unwrap_err();
+    assert!(
+        matches!(err, ExchangeError::Api { code: -1022, .. }),
+        "{err}"
+    );
+}

@@ -174,4 +174,12 @@ async fn a_thousand_orders_under_random_faults_are_each_placed_exactly_once() {
         rate_limited.lock().unwrap()
     );
     assert_eq!(filled, (ORDERS / 2) as usize);
+    // The faults really happened: unknown outcomes were resolved by query, and provably
+    // absent orders were re-sent (with their own id, as counted above: still one order each).
+    assert!(queries > 100, "resolution queries: {queries}");
+    assert!(
+        posts > ORDERS as usize,
+        "re-sends of provably absent orders: {posts}"
+    );
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
 }

@@ -30,6 +30,9 @@ pub struct FakeBinanceConfig {
     pub api_key: String,
     /// The HMAC secret signatures are checked with.
     pub secret: String,
+    /// When set, signatures are checked as Ed25519 (base64) with this public key instead of
+    /// HMAC.
+    pub ed25519_public_key: Option<[u8; 32]>,
     /// Listed symbols and their filters.
     pub symbols: Vec<SymbolFilters>,
     /// The account's starting (free) balances.
@@ -60,6 +63,7 @@ impl FakeBinanceConfig {
             weight_limit: 6000,
             weight_window: Duration::from_secs(60),
             ban_secs: 120,
+            ed25519_public_key: None,
         }
     }
 }

@@ -320,7 +320,11 @@ fn authenticate(
             "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
         ));
     };
-    if !hmac_matches(&shared.config.secret, &payload, signature) {
+    let valid = match &shared.config.ed25519_public_key {
+        Some(public_key) => ed25519_matches(public_key, &payload, signature),
+        None => hmac_matches(&shared.config.secret, &payload, signature),
+    };
+    if !valid {
         return Some(Reply::error(
             400,
             -1022,
@@ -336,6 +340,20 @@ fn hmac_matches(secret: &str, payload: &str, signature: &str) -> bool {
     };
     mac.update(payload.as_bytes());
     hex::decode(signature.to_ascii_lowercase()).is_ok_and(|bytes| mac.verify_slice(&bytes).is_ok())
+}
+
+/// `signature` is the (already percent-decoded) base64 Ed25519 signature of `payload`.
+fn ed25519_matches(public_key: &[u8; 32], payload: &str, signature: &str) -> bool {
+    use base64::Engine as _;
+    use ed25519_dalek::Verifier as _;
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
+        return false;
+    };
+    base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .ok()
+        .and_then(|bytes| ed25519_dalek::Signature::from_slice(&bytes).ok())
+        .is_some_and(|signature| key.verify(payload.as_bytes(), &signature).is_ok())
 }
 
 /// `timestamp < serverTime + 1000` and `serverTime − timestamp ≤ recvWindow` (apis.md §1.4).
