@@ -370,12 +370,12 @@ impl ModeManager {
 
     /// Checks 3 to 9.
     fn judge(&mut self, input: &RegimeInput, now: Timestamp) -> Verdict {
-        let Some(regime) = input.regime.filter(|r| r.preferred_mode().is_some()) else {
+        let called_for = input.regime.and_then(|r| Some((r, r.preferred_mode()?)));
+        let Some((regime, target)) = called_for else {
             return Verdict::Stay(DecisionReason::NoRegime {
                 regime: input.regime,
             });
         };
-        let target = regime.preferred_mode().unwrap_or(self.mode());
         if target == self.mode() {
             return Verdict::Stay(DecisionReason::AlreadyInMode { mode: target });
         }
@@ -553,6 +553,22 @@ impl SafetyLock {
     }
 }
 
+impl fmt::Display for ModeDecision {
+    /// One line for logs and notifications, e.g.
+    /// `2024-01-01T01:00:00.000Z GRID → HOLD: regime BULL is certain and old enough`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.switched {
+            write!(
+                f,
+                "{} {} → {}: {}",
+                self.at, self.from, self.to, self.reason
+            )
+        } else {
+            write!(f, "{} stay in {}: {}", self.at, self.from, self.reason)
+        }
+    }
+}
+
 impl fmt::Display for DecisionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -714,6 +730,42 @@ mod tests {
             assert!(m.request_switch(to, "flip", at(i * 2)).switched);
         }
         assert_eq!(m.history().len(), HISTORY_LIMIT);
+    }
+
+    #[test]
+    fn switches_exactly_one_window_old_are_not_counted() {
+        let mut m = manager(0);
+        m.request_switch(TradingMode::Hold, "a", at(0));
+        m.request_switch(TradingMode::Grid, "b", at(1));
+        // At hour 48 the first switch is exactly 48 h old: only one switch counts.
+        let d = m.request_switch(TradingMode::Cash, "c", at(48));
+        assert!(d.switched);
+        assert!(m.safety_lock().is_none());
+        // Hours 1 and 48 are inside the window of a request at hour 48: the lock engages.
+        let d = m.request_switch(TradingMode::Hold, "d", at(48));
+        assert!(matches!(
+            d.reason,
+            DecisionReason::SafetyLockEngaged {
+                recent_switches: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn decisions_read_as_one_line() {
+        let mut m = manager(24);
+        let d = m.evaluate(input(Regime::Bull, dec!(0.8), 3), at(0));
+        assert!(
+            d.to_string()
+                .ends_with("GRID → HOLD: regime BULL is certain and old enough"),
+            "{d}"
+        );
+        let d = m.evaluate(input(Regime::Bull, dec!(0.8), 3), at(1));
+        assert!(
+            d.to_string().ends_with("stay in HOLD: Already in HOLD"),
+            "{d}"
+        );
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //! | CASH → GRID | cancel the pending exit and its stop; start a grid with what is left of the coins plus the cash | an exit still in progress is aborted; its coins serve the grid; the original left the tight stop active |
 //! | CASH → HOLD | cancel the pending exit; keep remaining coins as the hold position under the hold stop; buy the rest of the allocation | re-enter with the allocation; coins not yet sold are not sold only to be bought back |
 //!
-//! Open orders are cancelled first in every plan (in HOLD and CASH there should be none;
+//! A `cash_exit_timeout_hours` of 0 replaces "tight stop, sell after the timeout" by an
+//! immediate market sale. Open orders are cancelled first in every plan (in HOLD and CASH there should be none;
 //! strays are cancelled rather than left to fill in the wrong mode). A buy smaller than
 //! `min_position_usd` is skipped: the exchange would refuse it or it would cost more in fees
 //! than it is worth.
@@ -78,14 +79,15 @@ pub enum TransitionStep {
         trailing_stop_pct: Decimal,
     },
     /// Sell what is left of `quantity` at market once `hours` have passed, unless the stop
-    /// sold it first.
+    /// sold it first; once sold, the symbol's stop is removed.
     SellAfterTimeout {
         /// Coins to sell.
         quantity: Quantity,
         /// Hours to wait.
         hours: Decimal,
     },
-    /// Sell at market now.
+    /// Sell at market now (a CASH exit with a timeout of 0); once sold, the symbol's stop is
+    /// removed.
     SellAtMarket {
         /// Coins to sell.
         quantity: Quantity,
@@ -222,12 +224,15 @@ impl Plan<'_> {
         steps
     }
 
-    /// Tight stop now, market sale after the timeout.
+    /// Tight stop now, market sale after the timeout; a timeout of 0 sells at once.
     fn exit_to_cash(&self) -> Vec<TransitionStep> {
         if !self.holds_coins() {
             return self.cancel_stop().into_iter().collect();
         }
         let quantity = self.position.base_qty_held;
+        if self.config.cash_exit_timeout_hours.is_zero() {
+            return vec![TransitionStep::SellAtMarket { quantity }];
+        }
         vec![
             TransitionStep::TightenStop {
                 quantity,
@@ -393,6 +398,21 @@ mod tests {
         let steps = plan(Hold, Grid, &position(dec!(0.003), 0, true));
         assert!(
             matches!(steps[1], TransitionStep::StartGrid { quote_budget, .. } if quote_budget == Notional::ZERO)
+        );
+    }
+
+    #[test]
+    fn zero_exit_timeout_sells_at_once() {
+        let config = HybridConfig {
+            cash_exit_timeout_hours: dec!(0),
+            ..HybridConfig::default()
+        };
+        let steps = plan_transition(Hold, Cash, &position(dec!(0.001), 0, true), &config).unwrap();
+        assert_eq!(
+            steps,
+            [TransitionStep::SellAtMarket {
+                quantity: q(dec!(0.001))
+            }]
         );
     }
 
