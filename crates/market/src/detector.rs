@@ -1,0 +1,339 @@
+//! The regime detector: HMM on daily features when there is enough history, rules otherwise.
+
+use hybrid_core::{Candle, Regime, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    convert::to_decimal_or_zero,
+    error::MarketError,
+    features::{daily_features, DailyFeatures, RegimeFeatures},
+    hmm::{FitConfig, FitReport, GaussianHmm, Observation, N_STATES},
+    rules::{classify_by_rules, RuleInputs},
+};
+
+/// When and on how much data the HMM is (re)fitted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegimeConfig {
+    /// Refit once the model is this old (ms); default 7 days.
+    pub refit_interval_ms: i64,
+    /// Feature rows (days) the model is fitted and filtered on; default 365.
+    pub training_days: usize,
+    /// Fewer feature rows than this and the rules decide; default 60 (two months).
+    pub min_training_days: usize,
+    /// Baum-Welch limits.
+    pub fit: FitConfig,
+}
+
+impl Default for RegimeConfig {
+    fn default() -> Self {
+        Self {
+            refit_interval_ms: 7 * Timestamp::DAY_MS,
+            training_days: 365,
+            min_training_days: 60,
+            fit: FitConfig::default(),
+        }
+    }
+}
+
+/// Which detector produced a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DetectionMethod {
+    /// The fitted hidden Markov model.
+    Hmm,
+    /// The rule table of spec §4.2 (too little history, or the fit failed).
+    Rules,
+}
+
+/// What the detector concluded, ready for the mode manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegimeReport {
+    /// The regime.
+    pub regime: Regime,
+    /// HMM: the filtered posterior of the regime's state on the last day; rules: the table's
+    /// confidence. In [0, 1].
+    pub probability: Decimal,
+    /// Whole days the regime has lasted: 0 if the last day is the first in this regime.
+    pub duration_days: u32,
+    /// Which detector decided.
+    pub method: DetectionMethod,
+    /// When the model in use was fitted (`None` for rules).
+    pub fitted_at: Option<Timestamp>,
+    /// Open time of the last closed day the report is based on.
+    pub as_of: Timestamp,
+    /// That day's features.
+    pub features: RegimeFeatures,
+}
+
+/// Detects the regime from daily candles and keeps the fitted model between calls.
+///
+/// The model is refitted when it is older than [`RegimeConfig::refit_interval_ms`] at the `now`
+/// passed in; between refits the latest days are filtered through the existing model.
+#[derive(Debug, Clone, Default)]
+pub struct RegimeDetector {
+    config: RegimeConfig,
+    fitted: Option<FittedModel>,
+}
+
+#[derive(Debug, Clone)]
+struct FittedModel {
+    model: GaussianHmm,
+    fitted_at: Timestamp,
+    report: FitReport,
+}
+
+impl RegimeDetector {
+    /// A detector with no model yet.
+    #[must_use]
+    pub const fn new(config: RegimeConfig) -> Self {
+        Self {
+            config,
+            fitted: None,
+        }
+    }
+
+    /// The current model and how its fit went, if one has been fitted.
+    #[must_use]
+    pub fn model(&self) -> Option<(&GaussianHmm, Timestamp, FitReport)> {
+        self.fitted
+            .as_ref()
+            .map(|f| (&f.model, f.fitted_at, f.report))
+    }
+
+    /// The regime at `now` from daily candles (oldest first). Only days closed by `now`
+    /// (open time + 1 day ≤ now) are used, so an incomplete day never leaks in.
+    ///
+    /// # Errors
+    /// [`MarketError::OutOfOrder`] for unsorted candles; [`MarketError::InsufficientData`] with
+    /// fewer than 8 closed days (the rules need a week of returns).
+    pub fn detect(
+        &mut self,
+        daily: &[Candle],
+        now: Timestamp,
+    ) -> Result<RegimeReport, MarketError> {
+        check_sorted(daily)?;
+        let closed_count = daily
+            .iter()
+            .take_while(|c| c.open_time().plus_millis(Timestamp::DAY_MS) <= now)
+            .count();
+        let closed = &daily[..closed_count];
+        let features = daily_features(closed);
+        if features.len() >= self.config.min_training_days {
+            let start = features.len().saturating_sub(self.config.training_days);
+            if let Some(report) = self.detect_with_hmm(&features[start..], now) {
+                return Ok(report);
+            }
+        }
+        detect_with_rules(closed, &features)
+    }
+
+    /// `None` when the model cannot be fitted; the caller then uses the rules.
+    fn detect_with_hmm(
+        &mut self,
+        window: &[DailyFeatures],
+        now: Timestamp,
+    ) -> Option<RegimeReport> {
+        let observations: Vec<Observation> =
+            window.iter().map(DailyFeatures::observation).collect();
+        self.refit_if_due(&observations, now)?;
+        let fitted = self.fitted.as_ref()?;
+        let posteriors = fitted.model.filter(&observations);
+        let states: Vec<usize> = posteriors.iter().map(most_likely_state).collect();
+        let (last_posterior, last_state, last_day) =
+            (posteriors.last()?, *states.last()?, window.last()?);
+        Some(RegimeReport {
+            regime: GaussianHmm::regime_of_state(last_state),
+            probability: to_decimal_or_zero(last_posterior[last_state]),
+            duration_days: trailing_run_days(&states),
+            method: DetectionMethod::Hmm,
+            fitted_at: Some(fitted.fitted_at),
+            as_of: last_day.day,
+            features: RegimeFeatures::from(last_day),
+        })
+    }
+
+    fn refit_if_due(&mut self, observations: &[Observation], now: Timestamp) -> Option<()> {
+        let due = self
+            .fitted
+            .as_ref()
+            .is_none_or(|f| now.millis_since(f.fitted_at) >= self.config.refit_interval_ms);
+        if due {
+            let (model, report) = GaussianHmm::fit(observations, &self.config.fit).ok()?;
+            self.fitted = Some(FittedModel {
+                model,
+                fitted_at: now,
+                report,
+            });
+        }
+        Some(())
+    }
+}
+
+fn detect_with_rules(
+    closed: &[Candle],
+    features: &[DailyFeatures],
+) -> Result<RegimeReport, MarketError> {
+    let insufficient = || MarketError::InsufficientData {
+        what: "regime detection (closed daily candles)",
+        needed: 8,
+        have: closed.len(),
+    };
+    let last_day = features.last().ok_or_else(insufficient)?;
+    let regimes: Vec<Regime> = (8..=closed.len())
+        .filter_map(|end| RuleInputs::from_daily(&closed[..end]))
+        .map(|inputs| classify_by_rules(&inputs).regime)
+        .collect();
+    let inputs = RuleInputs::from_daily(closed).ok_or_else(insufficient)?;
+    let verdict = classify_by_rules(&inputs);
+    Ok(RegimeReport {
+        regime: verdict.regime,
+        probability: verdict.confidence,
+        duration_days: trailing_run_days(&regimes),
+        method: DetectionMethod::Rules,
+        fitted_at: None,
+        as_of: last_day.day,
+        features: RegimeFeatures::from(last_day),
+    })
+}
+
+fn check_sorted(daily: &[Candle]) -> Result<(), MarketError> {
+    match daily
+        .windows(2)
+        .find(|w| w[1].open_time() <= w[0].open_time())
+    {
+        Some(w) => Err(MarketError::OutOfOrder {
+            previous: w[0].open_time(),
+            got: w[1].open_time(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Index of the largest probability (the first on a tie).
+pub(crate) fn most_likely_state(p: &[f64; N_STATES]) -> usize {
+    let mut best = 0;
+    for state in 1..N_STATES {
+        if p[state] > p[best] {
+            best = state;
+        }
+    }
+    best
+}
+
+/// Whole days the last value has been repeated: a run of n equal days has lasted n − 1 days.
+fn trailing_run_days<T: PartialEq>(values: &[T]) -> u32 {
+    let Some(last) = values.last() else {
+        return 0;
+    };
+    let run = values.iter().rev().take_while(|v| *v == last).count();
+    u32::try_from(run.saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::daily::test_support::daily_closes;
+
+    const D: i64 = Timestamp::DAY_MS;
+
+    /// Up 2 %/day, flat, down 2 %/day, 60 days each, with a small wobble so variances differ.
+    fn three_phases() -> Vec<f64> {
+        let mut price = 100.0;
+        let mut closes = Vec::new();
+        for drift in [0.02, 0.0, -0.02] {
+            for i in 0..60 {
+                let wobble = if i % 2 == 0 { 0.004 } else { -0.004 };
+                price *= 1.0 + drift + wobble;
+                closes.push(price);
+            }
+        }
+        closes
+    }
+
+    fn now_after(days: usize) -> Timestamp {
+        Timestamp::from_millis(i64::try_from(days).unwrap() * D)
+    }
+
+    #[test]
+    fn short_history_uses_the_rules() {
+        let closes = [
+            100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 112.0,
+        ];
+        let mut detector = RegimeDetector::default();
+        let report = detector
+            .detect(&daily_closes(&closes), now_after(9))
+            .unwrap();
+        assert_eq!(report.method, DetectionMethod::Rules);
+        assert_eq!(report.regime, Regime::Bull);
+        assert_eq!(report.probability, dec!(0.9));
+        assert_eq!(report.duration_days, 0);
+        assert_eq!(report.fitted_at, None);
+    }
+
+    #[test]
+    fn too_little_history_is_an_error() {
+        let mut detector = RegimeDetector::default();
+        let err = detector
+            .detect(&daily_closes(&[1.0; 7]), now_after(7))
+            .unwrap_err();
+        assert!(matches!(err, MarketError::InsufficientData { .. }), "{err}");
+    }
+
+    #[test]
+    fn incomplete_days_are_ignored() {
+        let closes = [100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 50.0];
+        let mut detector = RegimeDetector::default();
+        // At the start of day 8 (index 8 still open) only 8 days are closed: flat → SIDEWAYS.
+        let report = detector
+            .detect(&daily_closes(&closes), now_after(8))
+            .unwrap();
+        assert_eq!(report.regime, Regime::Sideways);
+        assert_eq!(report.as_of.as_millis(), 7 * D);
+    }
+
+    #[test]
+    fn long_history_uses_the_hmm_and_follows_the_phases() {
+        let closes = three_phases();
+        let daily = daily_closes(&closes);
+        let mut detector = RegimeDetector::default();
+        let bull = detector.detect(&daily[..55], now_after(55)).unwrap();
+        assert_eq!(bull.method, DetectionMethod::Rules);
+        let report = detector.detect(&daily, now_after(180)).unwrap();
+        assert_eq!(report.method, DetectionMethod::Hmm);
+        assert_eq!(report.regime, Regime::Bear);
+        assert!(report.probability > dec!(0.5), "{report:?}");
+        assert!(report.duration_days > 30, "{report:?}");
+        assert_eq!(report.fitted_at, Some(now_after(180)));
+    }
+
+    #[test]
+    fn refits_only_when_the_model_is_old() {
+        let daily = daily_closes(&three_phases());
+        let mut detector = RegimeDetector::default();
+        detector.detect(&daily[..150], now_after(150)).unwrap();
+        let later = detector.detect(&daily[..156], now_after(156)).unwrap();
+        assert_eq!(later.fitted_at, Some(now_after(150)));
+        let refitted = detector.detect(&daily[..157], now_after(157)).unwrap();
+        assert_eq!(refitted.fitted_at, Some(now_after(157)));
+    }
+
+    #[test]
+    fn unsorted_candles_are_refused() {
+        let mut daily = daily_closes(&[1.0; 9]);
+        daily.swap(3, 4);
+        assert!(matches!(
+            RegimeDetector::default().detect(&daily, now_after(9)),
+            Err(MarketError::OutOfOrder { .. })
+        ));
+    }
+
+    #[test]
+    fn run_length_counts_whole_days() {
+        assert_eq!(trailing_run_days::<u8>(&[]), 0);
+        assert_eq!(trailing_run_days(&[1, 2, 2, 2]), 2);
+        assert_eq!(trailing_run_days(&[1, 2]), 0);
+    }
+}
