@@ -32,15 +32,15 @@ impl Exchange for BinanceClient {
     }
 
     async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
-        let info: WireExchangeInfo = self
-            .read(&Request::public("/api/v3/exchangeInfo", 20))
+        let info = self
+            .read_exchange_info(Request::public("/api/v3/exchangeInfo", 20))
             .await?;
         info.symbols.iter().map(WireSymbol::to_filters).collect()
     }
 
     async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
         let request = Request::public("/api/v3/exchangeInfo", 20).param("symbol", symbol);
-        let info: WireExchangeInfo = self.read(&request).await?;
+        let info = self.read_exchange_info(request).await?;
         let wire = info
             .symbols
             .iter()
@@ -186,6 +186,19 @@ impl Exchange for BinanceClient {
 }
 
 impl BinanceClient {
+    /// `exchangeInfo`, adopting the announced request-weight limit (limits change; apis.md §1.6
+    /// says read them rather than hard-code them).
+    async fn read_exchange_info(
+        &self,
+        request: Request,
+    ) -> Result<WireExchangeInfo, ExchangeError> {
+        let info: WireExchangeInfo = self.read(&request).await?;
+        if let Some(limit) = info.weight_per_minute() {
+            self.adopt_weight_limit(limit);
+        }
+        Ok(info)
+    }
+
     /// Client order ids of the orders behind `trades`; unknown ones are looked up by `orderId`.
     async fn client_ids_for(
         &self,

@@ -264,6 +264,13 @@ impl BinanceClient {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Adopts the exchange's announced weight limit per minute, never above the configured
+    /// one (a process sharing its IP with others is given a smaller share on purpose).
+    pub(crate) fn adopt_weight_limit(&self, announced: u32) {
+        self.budget
+            .set_limit(announced.min(self.config.weight_limit_per_minute));
+    }
+
     /// The server's time now, by our estimate.
     pub(crate) fn server_now(&self) -> Timestamp {
         self.server_clock.server_now(self.clock.now())

@@ -99,7 +99,8 @@ pub struct BinanceConfig {
     pub connect_timeout: Duration,
     /// Whole-request timeout (Binance itself waits at most 10 s for its engine).
     pub request_timeout: Duration,
-    /// `REQUEST_WEIGHT` limit per minute (6000 as of 2026-07; read `exchangeInfo.rateLimits`).
+    /// `REQUEST_WEIGHT` budget per minute (6000 as of 2026-07). A lower limit announced in
+    /// `exchangeInfo.rateLimits` replaces it; a higher one does not (this is our share).
     pub weight_limit_per_minute: u32,
     /// Attempts for a read (GET) that fails with a connectivity error or 5xx.
     pub read_attempts: u32,

@@ -10,7 +10,10 @@
 //! Time is wall-clock milliseconds from a `hybrid_core::Clock`, so tests drive it with a
 //! `SimClock`.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{
+    atomic::{AtomicU32, Ordering},
+    Mutex, PoisonError,
+};
 
 use hybrid_core::Timestamp;
 
@@ -31,7 +34,8 @@ pub(crate) struct Refusal {
 /// Fixed-window weight accounting, shared by all requests of one client.
 #[derive(Debug)]
 pub(crate) struct WeightBudget {
-    limit: u32,
+    /// Weight allowed per window; updated from `exchangeInfo.rateLimits`.
+    limit: AtomicU32,
     state: Mutex<BudgetState>,
 }
 
@@ -50,9 +54,14 @@ struct BudgetState {
 impl WeightBudget {
     pub(crate) fn new(limit: u32) -> Self {
         Self {
-            limit,
+            limit: AtomicU32::new(limit),
             state: Mutex::new(BudgetState::default()),
         }
+    }
+
+    /// Adopts the limit the exchange announces (`REQUEST_WEIGHT` per 1 MINUTE).
+    pub(crate) fn set_limit(&self, limit: u32) {
+        self.limit.store(limit, Ordering::Relaxed);
     }
 
     /// Reserves `weight` for a request about to be sent at `now`, or says why not.
@@ -66,7 +75,7 @@ impl WeightBudget {
                 banned: state.banned,
             });
         }
-        if state.used.saturating_add(weight) > self.limit {
+        if state.used.saturating_add(weight) > self.limit.load(Ordering::Relaxed) {
             return Err(Refusal {
                 retry_after_ms: millis(state.window_start_ms + MINUTE_MS - now_ms),
                 banned: false,

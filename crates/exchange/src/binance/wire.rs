@@ -32,7 +32,33 @@ pub(crate) struct WireTime {
 /// `GET /api/v3/exchangeInfo`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireExchangeInfo {
+    #[serde(default, rename = "rateLimits")]
+    pub(crate) rate_limits: Vec<WireRateLimit>,
     pub(crate) symbols: Vec<WireSymbol>,
+}
+
+/// One entry of `exchangeInfo.rateLimits`, e.g. `REQUEST_WEIGHT` 6000 per 1 `MINUTE`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireRateLimit {
+    pub(crate) rate_limit_type: String,
+    pub(crate) interval: String,
+    pub(crate) interval_num: u32,
+    pub(crate) limit: u32,
+}
+
+impl WireExchangeInfo {
+    /// The `REQUEST_WEIGHT` limit per one minute, when announced.
+    pub(crate) fn weight_per_minute(&self) -> Option<u32> {
+        self.rate_limits
+            .iter()
+            .find(|l| {
+                l.rate_limit_type == "REQUEST_WEIGHT"
+                    && l.interval == "MINUTE"
+                    && l.interval_num == 1
+            })
+            .map(|l| l.limit)
+    }
 }
 
 /// One symbol of `exchangeInfo`.

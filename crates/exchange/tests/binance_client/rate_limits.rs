@@ -132,7 +132,7 @@ async fn the_weight_header_corrects_the_local_count() {
 }
 
 #[tokio::test]
-async fn the_fake_answers_429_past_its_limit_and_418_to_clients_that_ignore_it() {
+async fn the_announced_weight_limit_is_adopted_from_exchange_info() {
     let mut config = fake_config();
     config.weight_limit = 30;
     let fake = spawn(config).await;
@@ -140,15 +140,35 @@ async fn the_fake_answers_429_past_its_limit_and_418_to_clients_that_ignore_it()
     client.exchange_info().await.unwrap();
     let err = client.exchange_info().await.unwrap_err();
     assert!(
+        matches!(err, ExchangeError::RateLimited { banned: false, .. }),
+        "{err}"
+    );
+    assert_eq!(count(&fake, "/api/v3/exchangeInfo"), 1, "refused locally");
+}
+
+#[tokio::test]
+async fn the_fake_answers_429_past_its_limit_and_418_to_clients_that_ignore_it() {
+    let mut config = fake_config();
+    config.weight_limit = 30;
+    let fake = spawn(config).await;
+    let (client, _clock) = sim_client(&fake, 6000).await;
+    // sync_time used 1; each ticker weighs 2, so the 15th passes 30.
+    for _ in 0..14 {
+        client.ticker_price(&btc()).await.unwrap();
+    }
+    let err = client.ticker_price(&btc()).await.unwrap_err();
+    assert!(
         matches!(err, ExchangeError::RateLimited { banned: false, retry_after_ms } if retry_after_ms > 0),
         "{err}"
     );
     // The client keeps quiet; a careless client gets banned.
+    let sent = fake.requests().len();
     let err = client.ticker_price(&btc()).await.unwrap_err();
     assert!(
         matches!(err, ExchangeError::RateLimited { banned: false, .. }),
         "{err}"
     );
+    assert_eq!(fake.requests().len(), sent);
     let response = reqwest::get(format!("{}/api/v3/time", fake.base_url()))
         .await
         .unwrap();
