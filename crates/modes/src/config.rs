@@ -172,7 +172,7 @@ fn above_at_most(value: Decimal, low: Decimal, high: Decimal) -> bool {
 
 /// The environment variables [`HybridConfig::from_env_vars`] reads (spec §10.1), with the
 /// field each one sets.
-pub const ENV_VARS: [(&str, &str); 11] = [
+pub const ENV_VARS: [(&str, &str); 13] = [
     ("HYBRID_INITIAL_MODE", "initial_mode"),
     ("HYBRID_ENABLE_MODE_SWITCHING", "enable_mode_switching"),
     ("HYBRID_MIN_REGIME_PROBABILITY", "min_regime_probability"),
@@ -187,10 +187,12 @@ pub const ENV_VARS: [(&str, &str); 11] = [
     ("HYBRID_MAX_SYMBOLS", "max_symbols"),
     ("HYBRID_TOTAL_INVESTMENT", "total_investment"),
     ("HYBRID_CONSTRAINTS_PRESET", "constraints_preset"),
+    ("GRID_RANGE_PERCENT", "grid_range_percent"),
+    ("NUM_GRIDS", "num_grids"),
 ];
 
 impl HybridConfig {
-    /// The defaults overridden by the `HYBRID_*` variables of [`ENV_VARS`], then validated.
+    /// The defaults overridden by the variables of [`ENV_VARS`] (spec §10.1), then validated.
     ///
     /// Pure: `var` looks a name up (pass `|name| std::env::var(name).ok()` in the binary, a
     /// map in tests). Every unparsable value and every range problem is reported together.
@@ -233,6 +235,8 @@ impl HybridConfig {
             "max_symbols" => self.max_symbols = parse(text, "a whole number")?,
             "total_investment" => self.total_investment = parse(text, "a decimal number")?,
             "constraints_preset" => self.constraints_preset = parse(text, PRESET_NAMES)?,
+            "grid_range_percent" => self.grid_range_percent = parse(text, "a decimal number")?,
+            "num_grids" => self.num_grids = parse(text, "a whole number")?,
             _ => return Err("a known field"),
         }
         Ok(())

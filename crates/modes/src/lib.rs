@@ -14,6 +14,43 @@
 //!   symbol owns are never forgotten on a mode change.
 //! - [`ConstraintPreset`] / [`AllocationConstraints`]: allocation limits per preset and per
 //!   mode.
+//!
+//! ```
+//! use hybrid_core::{Notional, Price, Quantity, Regime, Symbol, Timestamp, TradingMode};
+//! use hybrid_modes::{
+//!     plan_transition, HybridConfig, ModeManager, Probability, RegimeInput, SymbolPosition,
+//!     TransitionStep,
+//! };
+//! use rust_decimal::Decimal;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = HybridConfig::default();
+//! let mut manager = ModeManager::new(config.clone(), Timestamp::from_millis(0))?;
+//! let bull = RegimeInput {
+//!     regime: Some(Regime::Bull),
+//!     probability: Probability::new(Decimal::new(80, 2))?, // 0.80 ≥ 0.75
+//!     duration_days: 3,                                    // ≥ 2
+//! };
+//! let decision = manager.evaluate(bull, Timestamp::from_millis(Timestamp::HOUR_MS));
+//! assert!(decision.switched);
+//! assert_eq!((decision.from, decision.to), (TradingMode::Grid, TradingMode::Hold));
+//!
+//! // The grid bought 0.001 BTC; they become the HOLD position instead of being lost.
+//! let position = SymbolPosition {
+//!     symbol: Symbol::new("BTCUSDT")?,
+//!     price: Price::new(Decimal::from(50_000))?,
+//!     base_qty_held: Quantity::new(Decimal::new(1, 3))?,
+//!     open_order_ids: Vec::new(),
+//!     avg_entry_price: None,
+//!     allocation: Notional::new(Decimal::from(100)),
+//!     has_stop: false,
+//! };
+//! let steps = plan_transition(decision.from, decision.to, &position, &config)?;
+//! assert!(matches!(steps[1], TransitionStep::KeepInventoryAsHold { .. }));
+//! assert!(matches!(steps[2], TransitionStep::BuyAllocation { .. })); // the other 50 USDT
+//! # Ok(())
+//! # }
+//! ```
 
 mod config;
 mod constraints;
