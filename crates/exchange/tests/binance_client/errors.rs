@@ -298,3 +298,19 @@ async fn ed25519_keys_sign_requests_the_fake_accepts() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_waf_block_is_a_definitive_api_error_with_the_status() {
+    let fake = fake().await;
+    let client = client(&fake).await;
+    fake.inject(Route::PlaceOrder, Fault::Forbidden);
+    let err = client
+        .place_order(&market(10, Side::Buy, dec!(0.1)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ExchangeError::Api { code: 0, msg } if msg.starts_with("http 403")),
+        "{err}"
+    );
+    assert!(fake.orders().is_empty());
+}

@@ -125,3 +125,14 @@ async fn an_unresolvable_outcome_is_reported_with_the_order_id() {
         "placed, and the caller will reconcile it"
     );
 }
+
+#[tokio::test]
+async fn an_order_not_yet_visible_is_found_by_polling_before_the_deadline() {
+    placed_once_despite(
+        Fault::HiddenAfterAccept {
+            visible_after: Duration::from_millis(250),
+        },
+        1,
+    )
+    .await;
+}

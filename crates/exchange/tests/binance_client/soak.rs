@@ -1,7 +1,7 @@
 //! Soak: 1,000 orders through `BinanceClient` while the fake injects seeded random faults
 //! (timeouts after accept, dropped connections, 5xx before and after accept, malformed JSON,
-//! 429s, failing queries). Afterwards the fake's books and the client's records must agree
-//! exactly: every order placed once, none lost, none twice.
+//! orders not visible to queries at first, 429s, failing queries). Afterwards the fake's books
+//! and the client's records must agree exactly: every order placed once, none lost, none twice.
 
 use std::{
     collections::HashMap,
@@ -48,6 +48,9 @@ fn random_fault(rng: &mut ChaCha8Rng, route: Route) -> Option<Fault> {
             r if r < 0.14 => Some(Fault::MalformedJson),
             r if r < 0.145 => Some(Fault::TooManyRequests {
                 retry_after_secs: 1,
+            }),
+            r if r < 0.165 => Some(Fault::HiddenAfterAccept {
+                visible_after: Duration::from_millis(150),
             }),
             _ => None,
         },

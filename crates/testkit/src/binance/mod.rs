@@ -123,6 +123,14 @@ pub enum Fault {
     },
     /// Handle the request, then answer 200 with truncated JSON.
     MalformedJson,
+    /// Handle the order, answer 503 `-1007`, and answer `-2013` to queries of it for
+    /// `visible_after` (Binance reads "Memory ⇒ Database": a new order may not be visible yet).
+    HiddenAfterAccept {
+        /// How long queries do not see the order.
+        visible_after: Duration,
+    },
+    /// Answer 403 with an HTML page (a WAF block), without handling.
+    Forbidden,
     /// Answer 429 `-1003` with `Retry-After`, without handling.
     TooManyRequests {
         /// Seconds in `Retry-After`.
@@ -163,6 +171,8 @@ pub(crate) struct Shared {
     pub(crate) limits: Mutex<server::LimitState>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) next_cancel_id: std::sync::atomic::AtomicU64,
+    /// Client order ids that queries do not see until the given server time.
+    pub(crate) hidden: Mutex<HashMap<String, hybrid_core::Timestamp>>,
 }
 
 /// A running fake Binance server; it stops when dropped.
@@ -203,6 +213,7 @@ pub async fn spawn(config: FakeBinanceConfig) -> FakeBinance {
         limits: Mutex::new(server::LimitState::default()),
         requests: Mutex::new(Vec::new()),
         next_cancel_id: std::sync::atomic::AtomicU64::new(1),
+        hidden: Mutex::new(HashMap::new()),
         config,
     });
     #[expect(

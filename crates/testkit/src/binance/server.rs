@@ -120,19 +120,10 @@ async fn handle(
         return respond(&shared, reply);
     }
     let fault = next_fault(&shared, route);
-    let params = parse_params(&query, &body);
-    match fault {
-        Some(Fault::ServerError { status, code }) => {
-            return respond(&shared, server_error(status, code))
-        }
-        Some(Fault::TooManyRequests { retry_after_secs }) => {
-            return respond(&shared, rate_limited(429, retry_after_secs))
-        }
-        Some(Fault::Banned { retry_after_secs }) => {
-            return respond(&shared, rate_limited(418, retry_after_secs))
-        }
-        _ => {}
+    if let Some(reply) = fault.as_ref().and_then(reply_without_handling) {
+        return respond(&shared, reply);
     }
+    let params = parse_params(&query, &body);
     if signed {
         if let Some(reply) = authenticate(&shared, &headers, &query, &body, &params) {
             return respond(&shared, reply);
@@ -140,34 +131,65 @@ async fn handle(
     }
     if let Some(Fault::DelayBeforeAccept(delay)) = fault {
         tokio::time::sleep(delay).await;
+        // Binance repeats the recvWindow check just before forwarding to its engine.
         if let Some(reply) = check_timestamp(&shared, &params) {
             return respond(&shared, reply);
         }
     }
     let reply = dispatch(&shared, route, &params);
+    after_handling(&shared, fault, reply, &params).await
+}
+
+/// The answer for faults that skip the request entirely.
+fn reply_without_handling(fault: &Fault) -> Option<Reply> {
+    match *fault {
+        Fault::ServerError { status, code } => Some(server_error(status, code)),
+        Fault::TooManyRequests { retry_after_secs } => Some(rate_limited(429, retry_after_secs)),
+        Fault::Banned { retry_after_secs } => Some(rate_limited(418, retry_after_secs)),
+        Fault::Forbidden => Some(Reply {
+            status: StatusCode::FORBIDDEN,
+            body: "<html><body><h1>403 Forbidden</h1></body></html>".to_owned(),
+            retry_after_secs: None,
+            order_counts: None,
+        }),
+        _ => None,
+    }
+}
+
+/// The answer for a handled request, spoilt by `fault` if it is an "after accept" one.
+async fn after_handling(
+    shared: &Shared,
+    fault: Option<Fault>,
+    reply: Reply,
+    params: &HashMap<String, String>,
+) -> Response {
     match fault {
         Some(Fault::DelayAfterAccept(delay)) => {
             tokio::time::sleep(delay).await;
-            respond(&shared, reply)
+            respond(shared, reply)
         }
         Some(Fault::DropAfterAccept) => truncated(&reply.body),
         Some(Fault::ServerErrorAfterAccept { status, code }) => {
-            respond(&shared, server_error(status, code))
+            respond(shared, server_error(status, code))
+        }
+        Some(Fault::HiddenAfterAccept { visible_after }) => {
+            if let Some(id) = params.get("newClientOrderId") {
+                let until = server_now(shared).plus_millis(millis(visible_after));
+                lock(&shared.hidden).insert(id.clone(), until);
+            }
+            respond(shared, server_error(503, Some(-1007)))
         }
         Some(Fault::MalformedJson) => {
             let cut = reply.body.len() / 2;
-            respond(
-                &shared,
-                Reply {
-                    status: StatusCode::OK,
-                    body: reply.body[..cut].to_owned(),
-                    retry_after_secs: None,
-                    order_counts: None,
-                },
-            )
+            let body = reply.body[..cut].to_owned();
+            respond(shared, Reply { body, ..reply })
         }
-        _ => respond(&shared, reply),
+        _ => respond(shared, reply),
     }
+}
+
+fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn record(
@@ -697,6 +719,12 @@ fn query_order(shared: &Shared, params: &HashMap<String, String>) -> Result<Valu
     let order = lock(&shared.engine)
         .query(&symbol, &order_ref(params)?)
         .map_err(|e| Reply::from_exchange_error(&e))?;
+    let hidden_until = lock(&shared.hidden)
+        .get(order.client_order_id.as_str())
+        .copied();
+    if hidden_until.is_some_and(|until| server_now(shared) < until) {
+        return Err(Reply::error(400, -2013, "Order does not exist."));
+    }
     Ok(order_json(&order))
 }
 
