@@ -387,17 +387,13 @@ impl MatchingEngine {
             return Err(ExchangeError::would_take());
         }
         let time_in_force = request.time_in_force.unwrap_or(TimeInForce::GoodTillCancel);
-        if time_in_force == TimeInForce::FillOrKill && !self.fills_whole(&filters, request.quantity)
-        {
-            self.lock_for(request, limit)?;
-            let id = self.accept(request, now);
-            self.close(id, OrderStatus::Expired, now);
-            return self.ack(id, Vec::new());
-        }
+        // A FOK that the partial-fill policy cannot fill whole at once is killed untouched.
+        let killed = time_in_force == TimeInForce::FillOrKill
+            && !self.fills_whole(&filters, request.quantity);
         self.lock_for(request, limit)?;
         let id = self.accept(request, now);
         let mut fills = Vec::new();
-        if let Some(last) = marketable {
+        if let (Some(last), false) = (marketable, killed) {
             let quantity = self.slice(&filters, request.quantity, request.quantity);
             fills.extend(self.execute(id, last, quantity, false, limit, now));
         }
