@@ -172,3 +172,35 @@ mod tests {
         assert!(matches!(err, MarketError::OutOfOrder { .. }), "{err}");
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use proptest::prelude::*;
+
+    use super::test_support::candle;
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn prop_days_conserve_volume_and_extremes(
+            steps in proptest::collection::vec((1i64..30, 1.0f64..100.0, 0.0f64..5.0), 1..120),
+        ) {
+            let mut t = 0;
+            let hourly: Vec<Candle> = steps
+                .iter()
+                .map(|&(gap_hours, price, volume)| {
+                    t += gap_hours * Timestamp::HOUR_MS;
+                    candle(t, price, price * 1.01, price * 0.99, price, volume)
+                })
+                .collect();
+            let days = aggregate_daily(&hourly).unwrap();
+            let volume = |cs: &[Candle]| cs.iter().map(|c| c.volume().value()).sum::<rust_decimal::Decimal>();
+            prop_assert_eq!(volume(&days), volume(&hourly));
+            prop_assert!(days.windows(2).all(|w| w[0].open_time() < w[1].open_time()));
+            for c in &hourly {
+                let day = days.iter().find(|d| d.open_time() == c.open_time().start_of_utc_day()).unwrap();
+                prop_assert!(day.high() >= c.high() && day.low() <= c.low());
+            }
+        }
+    }
+}

@@ -337,3 +337,30 @@ mod tests {
         assert_eq!(trailing_run_days(&[1, 2]), 0);
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::daily::test_support::daily_closes;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn prop_reports_are_probabilities_from_the_right_detector(
+            moves in proptest::collection::vec(-0.08f64..0.08, 8..100),
+        ) {
+            let mut price = 100.0;
+            let closes: Vec<f64> = moves.iter().map(|m| { price *= 1.0 + m; price }).collect();
+            let now = Timestamp::from_millis(i64::try_from(closes.len()).unwrap() * Timestamp::DAY_MS);
+            let report = RegimeDetector::default().detect(&daily_closes(&closes), now).unwrap();
+            prop_assert!(report.probability >= Decimal::ZERO && report.probability <= Decimal::ONE);
+            let expected = if closes.len() - 7 >= 60 { DetectionMethod::Hmm } else { DetectionMethod::Rules };
+            prop_assert_eq!(report.method, expected);
+            prop_assert!(report.regime != Regime::Transition);
+            prop_assert!(usize::try_from(report.duration_days).unwrap() < closes.len());
+        }
+    }
+}
