@@ -47,6 +47,9 @@ pub enum DetectionMethod {
 }
 
 /// What the detector concluded, ready for the mode manager.
+///
+/// The detector never reports [`Regime::Transition`]: its uncertainty is in `probability`,
+/// which the mode manager compares against its threshold (0.75).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegimeReport {
     /// The regime.
@@ -54,7 +57,12 @@ pub struct RegimeReport {
     /// HMM: the filtered posterior of the regime's state on the last day; rules: the table's
     /// confidence. In [0, 1].
     pub probability: Decimal,
-    /// Whole days the regime has lasted: 0 if the last day is the first in this regime.
+    /// Chance of leaving the regime tomorrow: HMM `1 − A[s][s]` of the regime's state; rules
+    /// 0.1 (BULL, BEAR) or 0.2 (SIDEWAYS), as in spec §4.2.
+    pub transition_probability: Decimal,
+    /// Whole days the regime has lasted: 0 if the last day is the first in this regime. For the
+    /// HMM this is read from the filtered history under the current model, so it can jump when
+    /// a refit re-reads the past.
     pub duration_days: u32,
     /// Which detector decided.
     pub method: DetectionMethod,
@@ -104,6 +112,10 @@ impl RegimeDetector {
     /// The regime at `now` from daily candles (oldest first). Only days closed by `now`
     /// (open time + 1 day ≤ now) are used, so an incomplete day never leaks in.
     ///
+    /// With at least [`RegimeConfig::min_training_days`] feature rows the HMM decides (fitted
+    /// on the last [`RegimeConfig::training_days`] rows when due); with fewer, or if the fit is
+    /// impossible, the rules of spec §4.2 decide on the last 8 days, without Fear & Greed.
+    ///
     /// # Errors
     /// [`MarketError::OutOfOrder`] for unsorted candles; [`MarketError::InsufficientData`] with
     /// fewer than 8 closed days (the rules need a week of returns).
@@ -145,6 +157,9 @@ impl RegimeDetector {
         Some(RegimeReport {
             regime: GaussianHmm::regime_of_state(last_state),
             probability: to_decimal_or_zero(last_posterior[last_state]),
+            transition_probability: to_decimal_or_zero(
+                1.0 - fitted.model.transition()[last_state][last_state],
+            ),
             duration_days: trailing_run_days(&states),
             method: DetectionMethod::Hmm,
             fitted_at: Some(fitted.fitted_at),
@@ -189,6 +204,7 @@ fn detect_with_rules(
     Ok(RegimeReport {
         regime: verdict.regime,
         probability: verdict.confidence,
+        transition_probability: verdict.transition_probability,
         duration_days: trailing_run_days(&regimes),
         method: DetectionMethod::Rules,
         fitted_at: None,
@@ -269,6 +285,7 @@ mod tests {
         assert_eq!(report.method, DetectionMethod::Rules);
         assert_eq!(report.regime, Regime::Bull);
         assert_eq!(report.probability, dec!(0.9));
+        assert_eq!(report.transition_probability, dec!(0.1));
         assert_eq!(report.duration_days, 0);
         assert_eq!(report.fitted_at, None);
     }
@@ -306,6 +323,7 @@ mod tests {
         assert_eq!(report.regime, Regime::Bear);
         assert!(report.probability > dec!(0.5), "{report:?}");
         assert!(report.duration_days > 30, "{report:?}");
+        assert!(report.transition_probability < dec!(0.2), "{report:?}");
         assert_eq!(report.fitted_at, Some(now_after(180)));
     }
 

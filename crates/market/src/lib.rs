@@ -18,6 +18,36 @@
 //! - [`Watchlist`] and [`Category`]: the seeded universe; unknown coins are [`Category::Unknown`].
 //! - [`CoinScanner`] and [`Opportunity`]: weighted scores; missing inputs count as neutral and are
 //!   listed, never silently invented.
+//!
+//! # Example
+//!
+//! ```
+//! use hybrid_core::{Candle, CoreError, Price, Quantity, Regime, Symbol, Timestamp};
+//! use hybrid_market::{Category, DetectionMethod, RegimeDetector, Watchlist};
+//! use rust_decimal::Decimal;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Ten days of a market rising 2 a day: too short for the HMM, so the rules decide.
+//! let daily = (0..10i64)
+//!     .map(|day| {
+//!         let price = Price::new(Decimal::from(100 + 2 * day))?;
+//!         let open_time = Timestamp::from_millis(day * Timestamp::DAY_MS);
+//!         Candle::new(open_time, price, price, price, price, Quantity::ZERO)
+//!     })
+//!     .collect::<Result<Vec<_>, CoreError>>()?;
+//! let mut detector = RegimeDetector::default();
+//! let now = Timestamp::from_millis(10 * Timestamp::DAY_MS);
+//! let report = detector.detect(&daily, now)?;
+//! assert_eq!(report.method, DetectionMethod::Rules);
+//! assert_eq!(report.regime, Regime::Bull); // +13.5 % in 7 days
+//! assert_eq!(report.duration_days, 2); // BULL on each of the 3 days the rules could judge
+//!
+//! // A coin the watchlist does not know has no category, rather than a guessed MID_CAP.
+//! let watchlist = Watchlist::seeded();
+//! assert_eq!(watchlist.category_of(&Symbol::new("NEWUSDT")?), Category::Unknown);
+//! # Ok(())
+//! # }
+//! ```
 
 mod convert;
 mod correlation;
