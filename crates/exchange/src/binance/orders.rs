@@ -13,6 +13,8 @@
 //! If resolution itself cannot reach a verdict within `resolve_timeout`, the caller gets
 //! `UnknownOutcome` naming the order, and the engine's reconciliation continues from there.
 
+use std::time::Duration;
+
 use hybrid_core::{ClientOrderId, Order, OrderKind, Symbol, Timestamp};
 use reqwest::Method;
 
@@ -78,17 +80,13 @@ impl BinanceClient {
         id: &ClientOrderId,
         signed_at: Timestamp,
     ) -> Result<Resolution, ExchangeError> {
-        let absent_after = signed_at.plus_millis(
-            i64::from(self.config.recv_window_ms)
-                + self.config.engine_timeout_ms
-                + self.config.absence_margin_ms,
-        );
+        let absent_after = self.absence_deadline(signed_at);
         let started = tokio::time::Instant::now();
         let max_delay = self.config.retry_base_delay.saturating_mul(8);
         let mut delay = self.config.retry_base_delay;
         loop {
             let queried_at = self.server_now();
-            match self
+            let error = match self
                 .fetch_order(symbol, &OrderRef::Client(id.clone()))
                 .await
             {
@@ -96,27 +94,15 @@ impl BinanceClient {
                 Err(ExchangeError::UnknownOrder { .. }) if queried_at > absent_after => {
                     return Ok(Resolution::Absent)
                 }
-                Err(ExchangeError::UnknownOrder { .. }) => {
-                    // Sleep no longer than needed to pass the absence deadline.
-                    let until_deadline = absent_after.millis_since(queried_at) + 1;
-                    let wait = std::time::Duration::from_millis(
-                        u64::try_from(until_deadline).unwrap_or(1),
-                    );
-                    delay = delay.min(wait);
-                }
-                Err(error) => {
-                    tracing::debug!(client_order_id = %id, %error, "order query failed while resolving");
-                    if let ExchangeError::RateLimited { retry_after_ms, .. } = error {
-                        let wait = u64::try_from(retry_after_ms).unwrap_or(0);
-                        delay = delay.max(std::time::Duration::from_millis(wait));
-                    }
-                }
-            }
+                Err(error) => error,
+            };
+            tracing::debug!(client_order_id = %id, %error, "order not resolved yet");
+            delay = pause_after(&error, delay, absent_after.millis_since(queried_at));
             if started.elapsed() + delay > self.config.resolve_timeout {
                 return Err(ExchangeError::UnknownOutcome {
                     client_order_id: Some(id.clone()),
                     detail: format!(
-                        "still unresolved after {} ms of queries",
+                        "still unresolved after {} ms of queries; last: {error}",
                         started.elapsed().as_millis()
                     ),
                 });
@@ -124,6 +110,16 @@ impl BinanceClient {
             tokio::time::sleep(delay).await;
             delay = next_delay(delay, max_delay);
         }
+    }
+
+    /// After this server time a request signed at `signed_at` can neither be forwarded to the
+    /// engine (recvWindow) nor still be pending in it (engine timeout), plus a safety margin.
+    fn absence_deadline(&self, signed_at: Timestamp) -> Timestamp {
+        signed_at.plus_millis(
+            i64::from(self.config.recv_window_ms)
+                + self.config.engine_timeout_ms
+                + self.config.absence_margin_ms,
+        )
     }
 
     /// `GET /api/v3/order` (weight 4), one attempt plus the `-1021` re-sync; no read retries
@@ -157,6 +153,21 @@ impl BinanceClient {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(wire.order_id, id);
         Ok(wire)
+    }
+}
+
+/// The pause before the next query: `-2013` waits no longer than needed to pass the absence
+/// deadline (`to_deadline_ms` away); a rate limit waits at least its `Retry-After`.
+fn pause_after(error: &ExchangeError, delay: Duration, to_deadline_ms: i64) -> Duration {
+    match error {
+        ExchangeError::UnknownOrder { .. } => {
+            let to_deadline = u64::try_from(to_deadline_ms + 1).unwrap_or(1);
+            delay.min(Duration::from_millis(to_deadline))
+        }
+        ExchangeError::RateLimited { retry_after_ms, .. } => delay.max(Duration::from_millis(
+            u64::try_from(*retry_after_ms).unwrap_or(0),
+        )),
+        _ => delay,
     }
 }
 
@@ -221,5 +232,28 @@ mod tests {
             text.join("&"),
             "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=97000.1&newClientOrderId=hy1-BTCUSDT-7&newOrderRespType=FULL"
         );
+    }
+
+    #[test]
+    fn pauses_stop_at_the_deadline_and_respect_retry_after() {
+        let not_found = ExchangeError::UnknownOrder {
+            msg: "Order does not exist.".into(),
+        };
+        let delay = Duration::from_millis(400);
+        assert_eq!(
+            pause_after(&not_found, delay, 99),
+            Duration::from_millis(100)
+        );
+        assert_eq!(pause_after(&not_found, delay, 10_000), delay);
+        let limited = ExchangeError::RateLimited {
+            retry_after_ms: 2_000,
+            banned: false,
+        };
+        assert_eq!(pause_after(&limited, delay, 0), Duration::from_secs(2));
+        let unknown = ExchangeError::UnknownOutcome {
+            client_order_id: None,
+            detail: "x".into(),
+        };
+        assert_eq!(pause_after(&unknown, delay, 0), delay);
     }
 }
