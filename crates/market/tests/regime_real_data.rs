@@ -1,6 +1,7 @@
 //! The regime detector on real BTCUSDT candles: hourly candles from the shared data folder are
 //! folded into UTC days and the detector is walked forward one day at a time, as it runs live
-//! (refitting weekly on the trailing year, never seeing a day before it has closed).
+//! (refitting weekly on the trailing year, never seeing a day before it has closed). The windows
+//! are the ones the data README names: the 2020-21 bull run, the 2022 crash, the 2023 range.
 //!
 //! The folder comes from `HYBRID_KLINES_DIR`, default `../shared/data/klines` beside the
 //! workspace (the data is never copied into the repository).
@@ -100,6 +101,15 @@ fn bull_run_of_2021_is_bull_and_crash_of_2022_is_bear() {
         .filter(|w| w[0].regime == w[1].regime && w[0].fitted_at == w[1].fitted_at)
         .all(|w| w[1].duration_days == w[0].duration_days + 1);
     assert!(durations_grow);
+}
+
+#[test]
+fn range_bound_2023_is_not_read_as_a_trend() {
+    let daily = btc_daily();
+    let range = (date(2023, 3, 20), date(2023, 10, 15));
+    let reports = walk_forward(&daily, range.0, range.1.plus_millis(Timestamp::DAY_MS));
+    print_shares("2023 range", &reports, range.0, range.1);
+    assert!(share(&reports, range.0, range.1, Regime::Sideways) > 0.6);
 }
 
 /// The 365 feature rows ending on the last day of 2021.
