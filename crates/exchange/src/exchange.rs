@@ -34,7 +34,7 @@ pub struct OrderRequest {
     pub side: Side,
     /// LIMIT, MARKET or LIMIT_MAKER.
     pub kind: OrderKind,
-    /// Required for LIMIT (usually GTC); must be `None` for MARKET and LIMIT_MAKER.
+    /// For LIMIT only (`None` is sent as GTC); must be `None` for MARKET and LIMIT_MAKER.
     pub time_in_force: Option<TimeInForce>,
     /// Limit price in quote per base; required for LIMIT and LIMIT_MAKER, `None` for MARKET.
     pub price: Option<Price>,
