@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod errors;
+mod fake_server;
 mod klines;
 mod market_and_account;
 mod orders;
