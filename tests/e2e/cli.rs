@@ -187,3 +187,165 @@ fn migrate_on_postgres_creates_the_schema_and_a_second_run_is_a_no_op() {
         text(&second.stdout)
     );
 }
+
+/// The first `n` real BTCUSDT one-minute candles from the shared data folder.
+fn real_candles(n: usize) -> Vec<hybrid_core::Candle> {
+    let dir = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
+        || workspace_root().join("../shared/data/klines"),
+        std::path::PathBuf::from,
+    );
+    hybrid_core::CandleCsvReader::open(&dir.join("BTCUSDT-1m.csv"))
+        .unwrap()
+        .take(n)
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn fetch_klines_downloads_resumes_and_refuses_different_data() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(hybrid_testkit::binance::spawn(
+        hybrid_testkit::binance::FakeBinanceConfig::new("k", "s"),
+    ));
+    let symbol = hybrid_core::Symbol::new("BTCUSDT").unwrap();
+    let candles = real_candles(2_500);
+    fake.set_klines(&symbol, "1m", candles.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("HYBRID_EXCHANGE__BASE_URL", fake.base_url())];
+    let from = candles[0].open_time().as_millis().to_string();
+    let middle = candles[1_199].open_time().as_millis().to_string();
+    let last = candles[2_499].open_time().as_millis().to_string();
+
+    let first = main_hybrid(
+        dir.path(),
+        &[
+            "fetch-klines",
+            "BTCUSDT",
+            "1m",
+            "--from",
+            &from,
+            "--to",
+            &middle,
+            "--out",
+            "k",
+        ],
+        &env,
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("wrote 1200 candles"),
+        "{}",
+        text(&first.stdout)
+    );
+
+    let resumed = main_hybrid(
+        dir.path(),
+        &[
+            "fetch-klines",
+            "BTCUSDT",
+            "1m",
+            "--from",
+            &from,
+            "--to",
+            &last,
+            "--out",
+            "k",
+        ],
+        &env,
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert!(
+        text(&resumed.stdout).contains("wrote 1300 candles, resumed after"),
+        "{}",
+        text(&resumed.stdout)
+    );
+    let file = dir.path().join("k/BTCUSDT-1m.csv");
+    let written: Vec<_> = hybrid_core::CandleCsvReader::open(&file)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(written, candles);
+
+    // The exchange now reports other prices for the same times: appending would mix two series.
+    let doubled = |p: hybrid_core::Price| {
+        hybrid_core::Price::new(p.value() * rust_decimal::Decimal::TWO).unwrap()
+    };
+    let other: Vec<_> = candles
+        .iter()
+        .map(|c| {
+            hybrid_core::Candle::new(
+                c.open_time(),
+                doubled(c.open()),
+                doubled(c.high()),
+                doubled(c.low()),
+                doubled(c.close()),
+                c.volume(),
+            )
+            .unwrap()
+        })
+        .collect();
+    fake.set_klines(&symbol, "1m", other);
+    let refused = main_hybrid(
+        dir.path(),
+        &[
+            "fetch-klines",
+            "BTCUSDT",
+            "1m",
+            "--from",
+            &from,
+            "--out",
+            "k",
+        ],
+        &env,
+    );
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}{}",
+        text(&refused.stdout),
+        text(&refused.stderr)
+    );
+    assert!(
+        text(&refused.stderr).contains("holds different data"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let unchanged: Vec<_> = hybrid_core::CandleCsvReader::open(&file)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(unchanged, candles);
+}
+
+#[test]
+fn fetch_klines_refuses_bad_arguments_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["fetch-klines", "BTCUSDT", "7m", "--from", "2024-01-01"],
+            "unknown interval \"7m\"",
+        ),
+        (
+            &["fetch-klines", "btc", "1m", "--from", "2024-01-01"],
+            "invalid symbol \"btc\"",
+        ),
+        (
+            &["fetch-klines", "BTCUSDT", "1m", "--from", "last tuesday"],
+            "--from \"last tuesday\": expected YYYY-MM-DD",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = main_hybrid(dir.path(), args, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

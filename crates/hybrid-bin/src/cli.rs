@@ -36,6 +36,27 @@ pub(crate) enum Command {
     CheckConfig,
     /// Create or upgrade the database schema and print what was applied.
     Migrate,
+    /// Download candles from Binance's public API into DIR/SYMBOL-INTERVAL.csv (resumes an
+    /// interrupted download; refuses to append to a file holding different data).
+    FetchKlines(FetchKlinesArgs),
+}
+
+/// Arguments of `fetch-klines`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FetchKlinesArgs {
+    /// Symbol, e.g. BTCUSDT.
+    pub(crate) symbol: String,
+    /// Candle interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M.
+    pub(crate) interval: String,
+    /// First candle open time: YYYY-MM-DD (UTC midnight), RFC 3339, or milliseconds since 1970.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) from: String,
+    /// Last candle open time (same formats); default: now.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) to: Option<String>,
+    /// Folder for the CSV file (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "data/klines")]
+    pub(crate) out: PathBuf,
 }
 
 #[cfg(test)]

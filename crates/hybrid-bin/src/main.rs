@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::{cli::Cli, config::ConfigErrors};
+use crate::{cli::Cli, commands::UsageError, config::ConfigErrors};
 
 /// Exit status for invalid configuration or arguments (clap uses 2 for usage errors too).
 const EXIT_CONFIG: u8 = 2;
@@ -27,6 +27,10 @@ fn main() -> ExitCode {
         Err(error) => {
             if let Some(config_errors) = error.downcast_ref::<ConfigErrors>() {
                 eprint!("error: {config_errors}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            if let Some(usage) = error.downcast_ref::<UsageError>() {
+                eprintln!("error: {usage}");
                 return ExitCode::from(EXIT_CONFIG);
             }
             eprintln!("error: {error:#}");

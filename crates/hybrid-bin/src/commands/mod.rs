@@ -1,6 +1,7 @@
 //! What each subcommand does.
 
 mod check_config;
+mod fetch_klines;
 mod migrate;
 
 use std::collections::BTreeMap;
@@ -11,13 +12,19 @@ use crate::{
     logging,
 };
 
+/// A command-line argument that is well-formed for clap but wrong for Hybrid (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct UsageError(pub(crate) String);
+
 /// Loads the configuration, starts logging and runs the chosen command.
 pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
     let loaded = load_config(cli)?;
     logging::init(&loaded.config);
-    match cli.command {
+    match &cli.command {
         Command::CheckConfig => check_config::run(&loaded),
         Command::Migrate => migrate::run(&loaded),
+        Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
     }
 }
 
