@@ -17,6 +17,7 @@ mod pairs;
 mod rows;
 mod schema;
 mod sql;
+mod state;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -27,5 +28,6 @@ pub use crate::{
     events::{Event, NewEvent},
     orders::StatusChange,
     pairs::{ExitReason, FifoClose, PairClose, PairEntry, PairExit, PairStatus, TradePair},
+    state::StateDocument,
     store::{Backend, Store},
 };

@@ -119,3 +119,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     trade_pairs,
     events,
 );
+
+diesel::table! {
+    state_documents (name) {
+        name -> Text,
+        body -> Text,
+        updated_at -> BigInt,
+    }
+}

@@ -231,11 +231,13 @@ fn open_sqlite(path: &str) -> Result<AnyConnection, StoreError> {
         reason,
     };
     let mut conn = SqliteConnection::establish(path).map_err(|e| failed(format!("{path}: {e}")))?;
-    // Foreign keys are off by default in SQLite; WAL lets readers run beside the writer; the
-    // busy timeout makes a second process wait for a lock instead of failing at once.
+    // The busy timeout comes first: it makes a second connection wait for a lock instead of
+    // failing at once, and switching to WAL itself needs a lock when another connection is
+    // opening the same file. Foreign keys are off by default in SQLite; WAL lets readers run
+    // beside the writer.
     conn.batch_execute(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-         PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; \
+         PRAGMA journal_mode = WAL;"
     ))
     .map_err(|e| failed(format!("{path}: cannot configure the connection: {e}")))?;
     Ok(AnyConnection::Sqlite(conn))

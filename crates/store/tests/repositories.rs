@@ -46,6 +46,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    state_documents_are_replaced_whole,
     migrating_twice_is_a_no_op,
     money_round_trips_exactly,
     orders_are_recorded_once_and_read_back,
@@ -170,7 +171,10 @@ fn exit(price_value: Decimal, quantity: Decimal, fee: Decimal, time: i64) -> Pai
 // ---- checks -----------------------------------------------------------------------------------
 
 fn migrating_twice_is_a_no_op(store: &Store) {
-    let initial = vec!["2026-11-24-000001_initial".to_owned()];
+    let initial = vec![
+        "2026-11-24-000001_initial".to_owned(),
+        "2026-11-24-000002_state_documents".to_owned(),
+    ];
     assert_eq!(store.pending_migrations().unwrap(), initial);
     assert_eq!(store.run_migrations().unwrap(), initial);
     assert!(store.pending_migrations().unwrap().is_empty());
@@ -898,4 +902,21 @@ fn unreachable_postgres_is_a_connection_error() {
         ),
         "{err}"
     );
+}
+
+fn state_documents_are_replaced_whole(store: &Store) {
+    store.run_migrations().unwrap();
+    assert_eq!(store.load_state("paper_exchange/default").unwrap(), None);
+    let first = serde_json::json!({"balances": [{"asset": "USDT", "free": "0.00000001"}]});
+    store
+        .save_state("paper_exchange/default", &first, Timestamp::from_millis(1))
+        .unwrap();
+    let second = serde_json::json!({"balances": [{"asset": "BTC", "free": "123456789.123456789"}]});
+    store
+        .save_state("paper_exchange/default", &second, Timestamp::from_millis(2))
+        .unwrap();
+    let loaded = store.load_state("paper_exchange/default").unwrap().unwrap();
+    assert_eq!(loaded.body, second);
+    assert_eq!(loaded.updated_at, Timestamp::from_millis(2));
+    assert_eq!(store.load_state("other").unwrap(), None);
 }

@@ -2,13 +2,13 @@
 //!
 //! Diesel types every query by its backend, and the `MultiConnection` derive covers only what
 //! all backends share (no BOOLEAN, no upsert, no RETURNING on every backend). So the functions
-//! in `cohorts.rs`, `orders.rs`, `pairs.rs` and `events.rs` are written against a `Conn` type
+//! in `cohorts.rs`, `orders.rs`, `pairs.rs`, `events.rs` and `state.rs` are written against a `Conn` type
 //! alias and included into one module per backend below; `Store` picks the module from its
 //! connection variant (`store::dispatch!`). Row types and conversions are backend-independent
 //! and live in `rows.rs`.
 //!
 //! `cargo fmt` does not follow `include!`: format those files with
-//! `rustfmt --edition 2021 crates/store/src/sql/{cohorts,orders,pairs,events}.rs`.
+//! `rustfmt --edition 2021 crates/store/src/sql/{cohorts,orders,pairs,events,state}.rs`.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hybrid_core::CohortId;
@@ -46,7 +46,7 @@ macro_rules! backend_queries {
                 },
                 schema::{
                     cohorts, events, fills, order_sequences, order_status_history, orders,
-                    trade_pairs,
+                    state_documents, trade_pairs,
                 },
             };
 
@@ -68,6 +68,7 @@ macro_rules! backend_queries {
             include!("orders.rs");
             include!("pairs.rs");
             include!("events.rs");
+            include!("state.rs");
         }
     };
 }
