@@ -1,0 +1,82 @@
+//! The Hybrid engine. This first cut holds only its pure, deterministic parts; the
+//! orchestrator (tick, intent execution, reconciliation, replay driver) comes later and will
+//! call them.
+//!
+//! - [`allocate`] / [`allocate_with_policy`]: spec §7.3. Turns scanned coins into an
+//!   [`AllocationPlan`]: score weights × risk multiplier, the per-coin, per-position,
+//!   per-category and exposure caps of [`hybrid_modes::AllocationConstraints`], the half-Kelly
+//!   factor of [`hybrid_risk::kelly_fraction`] and the correlation penalty. Every coin that
+//!   gets nothing is listed with a [`SkipReason`]; amounts are exact USDT, rounded down to
+//!   the cent, and never sum to more than the capital.
+//! - [`needs_rebalance`], [`rebalance_orders`], [`rebalance_due`]: spec §5.6 and the
+//!   rebalance half of §7.3, as quote-amount deltas per symbol. Nothing is traded here.
+//! - [`performance_report`] and its parts: backtest and live metrics from an equity curve,
+//!   closed trades and a mode timeline (spec §9, with the old backtester's bugs fixed).
+//!
+//! Architecture invariant: no async runtime, HTTP client, database or wall clock in these
+//! modules; time arrives as [`hybrid_core::Timestamp`] arguments.
+//!
+//! ```
+//! use hybrid_core::{Notional, Price, Symbol};
+//! use hybrid_engine::{allocate, AllocationCandidate};
+//! use hybrid_market::{Category, RiskLevel, Tier};
+//! use hybrid_modes::ConstraintPreset;
+//! use rust_decimal::Decimal;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let btc = AllocationCandidate::scored(
+//!     Symbol::new("BTCUSDT")?,
+//!     Category::LargeCap,
+//!     Decimal::new(8, 1), // score 0.8
+//!     Decimal::new(7, 1), // confidence 0.7
+//!     RiskLevel::Low,
+//!     Price::new(Decimal::from(50_000))?,
+//! );
+//! let constraints = ConstraintPreset::Balanced.constraints();
+//! let plan = allocate(&[btc], Notional::new(Decimal::from(1000)), &constraints, None);
+//! // Capped at 10 % of 1000, then × (0.5 + 0.5 × half-Kelly 0.2429): 62.14 USDT.
+//! assert_eq!(plan.allocations[0].amount, Notional::new(Decimal::new(6214, 2)));
+//! assert_eq!(plan.cash_reserve, Notional::new(Decimal::new(93786, 2)));
+//! # Ok(())
+//! # }
+//! ```
+
+mod allocation;
+mod error;
+mod metrics;
+mod rebalance;
+
+pub use crate::{
+    allocation::{
+        allocate, allocate_with_policy, risk_multiplier, Allocation, AllocationBasis,
+        AllocationCandidate, AllocationPlan, AllocationPolicy, BindingCap, Edge, SkipReason,
+        CORRELATION_PENALTY_FACTOR,
+    },
+    error::EngineError,
+    metrics::{
+        annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
+        performance_report, periods_per_year, sharpe_ratio, sortino_ratio, total_return_pct,
+        trade_stats, ClosedTrade, Drawdown, EquityPoint, MetricsInput, ModeTimes,
+        PerformanceReport, TradeStats, YEAR_MS,
+    },
+    rebalance::{
+        needs_rebalance, rebalance_due, rebalance_orders, RebalanceOrder, RebalanceReason,
+        DEFAULT_DRIFT_THRESHOLD_PCT, REBALANCE_INTERVAL_MS,
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    /// Architecture invariant: the engine's pure modules pull in no async runtime, HTTP client
+    /// or database yet.
+    #[test]
+    fn depends_only_on_pure_crates() {
+        let manifest = include_str!("../Cargo.toml");
+        for forbidden in ["tokio", "reqwest", "diesel"] {
+            assert!(
+                !manifest.contains(forbidden),
+                "{forbidden} in hybrid-engine"
+            );
+        }
+    }
+}
