@@ -19,6 +19,7 @@ mod money;
 mod order;
 mod regime;
 mod symbol;
+mod text_enum;
 mod time;
 
 pub use crate::{

@@ -1,10 +1,8 @@
 //! Market regimes and the trading mode each one calls for.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::text_enum::text_enum;
 
 /// How a coin is traded right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,35 +44,8 @@ impl Regime {
     }
 }
 
-macro_rules! text_enum {
-    ($ty:ty, $what:literal, $($variant:path => $text:literal),+ $(,)?) => {
-        impl $ty {
-            /// The upper-case name, as stored and shown.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self { $($variant => $text),+ }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl FromStr for $ty {
-            type Err = CoreError;
-            /// Exact, upper-case names only: anything else is an error (spec §4.1).
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($variant),)+
-                    _ => Err(CoreError::InvalidValue { what: $what, value: s.to_owned(), reason: concat!("expected one of", $(" ", $text),+) }),
-                }
-            }
-        }
-    };
-}
-
-text_enum!(TradingMode, "trading mode", TradingMode::Hold => "HOLD", TradingMode::Grid => "GRID", TradingMode::Cash => "CASH");
-text_enum!(Regime, "regime", Regime::Bull => "BULL", Regime::Bear => "BEAR", Regime::Sideways => "SIDEWAYS", Regime::Transition => "TRANSITION");
+text_enum!(TradingMode, "trading mode", as_str, TradingMode::Hold => "HOLD", TradingMode::Grid => "GRID", TradingMode::Cash => "CASH");
+text_enum!(Regime, "regime", as_str, Regime::Bull => "BULL", Regime::Bear => "BEAR", Regime::Sideways => "SIDEWAYS", Regime::Transition => "TRANSITION");
 
 #[cfg(test)]
 mod tests {

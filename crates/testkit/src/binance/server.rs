@@ -776,7 +776,7 @@ fn order_json(order: &Order) -> Value {
         "executedQty": s(order.filled_quantity.value()),
         "origQuoteOrderQty": "0.00000000",
         "cummulativeQuoteQty": s(order.filled_quote.value()),
-        "status": order.status.as_str(),
+        "status": order.status.code(),
         "timeInForce": order.time_in_force.map_or("GTC", |t| t.code()),
         "type": order.kind.code(),
         "side": order.side.code(),
