@@ -954,7 +954,7 @@ mod tests {
     }
 
     #[test]
-    fn max_positions_keeps_the_best_scores() {
+    fn scenario_11_68_max_symbols_2_of_5_keeps_the_best_scores() {
         let candidates: Vec<AllocationCandidate> =
             ["AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT"]
                 .into_iter()
@@ -984,8 +984,8 @@ mod tests {
 
     #[test]
     fn an_over_full_category_is_scaled_to_its_limit() {
-        // Defaults: MEME 10 % of 1000 = 100 shared; each coin alone is capped at 5 % (tier 3
-        // is not used: tier 2 caps at 10 %), 100 × Kelly 0.5 = 50 each... so use three coins.
+        // Defaults: the MEME category may hold 10 % of 1000 = 100 in all. Each coin (tier 2 via
+        // `scored`) is capped at 10 % = 100, and × Kelly 0.5 gives 50, so three coins ask 150.
         let memes: Vec<AllocationCandidate> = ["DOGEUSDT", "SHIBUSDT", "PEPEUSDT"]
             .into_iter()
             .map(|code| {
@@ -1143,6 +1143,21 @@ mod property_tests {
     }
 
     proptest! {
+        /// The plan depends on the candidates, not on the order they are listed in.
+        #[test]
+        fn prop_plan_does_not_depend_on_input_order(
+            candidates in proptest::collection::vec(candidate(), 0..=CODES.len()).prop_map(unique),
+            capital_cents in 0i64..10_000_000,
+        ) {
+            let constraints = ConstraintPreset::Small.constraints();
+            let capital = Notional::new(Decimal::new(capital_cents, 2));
+            let reversed: Vec<AllocationCandidate> = candidates.iter().rev().cloned().collect();
+            prop_assert_eq!(
+                allocate(&candidates, capital, &constraints, None),
+                allocate(&reversed, capital, &constraints, None)
+            );
+        }
+
         /// Exact money: the plan never spends more than the capital or the room after the
         /// cash reserve, respects every per-coin, per-position and per-category cap, and
         /// accounts for every candidate exactly once.

@@ -552,6 +552,30 @@ mod tests {
         }
     }
 
+    /// Spec §11 scenario 80 (old backtester: 50 daily rows, initial value 10000, ≥ 1 trade),
+    /// restated for the metrics: the old engine is replaced (spec §9), so the scenario checks
+    /// that a 50-day run from 10000 with one closed trade reports daily annualisation, the
+    /// trade and a win rate that is no longer stuck at 0.
+    #[test]
+    fn scenario_11_80_fifty_daily_rows_from_10000() {
+        let values: Vec<Decimal> = (0..50)
+            .map(|day| dec!(10000) + Decimal::from(day % 7))
+            .collect();
+        let equity = curve(DAY, &values);
+        let trades = [trade(dec!(6), dec!(10))];
+        let report = performance_report(&MetricsInput {
+            trades: &trades,
+            ..input(&equity)
+        })
+        .unwrap();
+        assert_eq!(equity[0].equity, Notional::new(dec!(10000)));
+        assert!(close(periods_per_year(&equity).unwrap(), 365.0));
+        assert_eq!(report.trades.n_trades, 1);
+        assert_eq!(report.trades.win_rate_pct, Some(dec!(100)));
+        // Day 49 is a multiple of 7, so the run ends where it started.
+        assert_eq!(report.total_return_pct, Decimal::ZERO);
+    }
+
     #[test]
     fn full_report_of_a_small_run() {
         let equity = zigzag(DAY);
