@@ -268,6 +268,18 @@ impl AllocationCandidate {
     }
 }
 
+impl AllocationPlan {
+    /// The target book `(symbol, amount)` in plan order, as [`crate::rebalance_orders`] and
+    /// [`crate::needs_rebalance`] take it.
+    #[must_use]
+    pub fn targets(&self) -> Vec<(Symbol, Notional)> {
+        self.allocations
+            .iter()
+            .map(|a| (a.symbol.clone(), a.amount))
+            .collect()
+    }
+}
+
 impl Default for AllocationPolicy {
     fn default() -> Self {
         Self {
@@ -310,8 +322,9 @@ pub fn allocate(
 /// Target amounts for `candidates` out of `available_capital` USDT (the cohort's whole
 /// capital; a negative value counts as zero), following the steps in the module doc.
 ///
-/// Deterministic: the same inputs give the same plan regardless of candidate order, except
-/// that ties in score are broken by symbol.
+/// Deterministic and independent of the order of `candidates`: ties in score are broken by
+/// symbol. Only a symbol listed twice with the same score depends on order (the first listing
+/// is used, the second skipped as invalid input).
 #[must_use]
 pub fn allocate_with_policy(
     candidates: &[AllocationCandidate],
@@ -738,6 +751,8 @@ mod tests {
             [("BTCUSDT", dec!(62.14)), ("ETHUSDT", dec!(57.30))]
         );
         assert_eq!(plan.total_allocated, usd(dec!(119.44)));
+        let targets = plan.targets();
+        assert_eq!(targets[1], (eth().symbol, usd(dec!(57.30))));
         assert_eq!(plan.cash_reserve, usd(dec!(880.56)));
         let basis = &plan.allocations[0].basis;
         assert_eq!(basis.binding_cap, Some(BindingCap::PerCoin));
