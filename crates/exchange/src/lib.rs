@@ -18,6 +18,7 @@ mod exchange;
 mod feed;
 mod matching;
 mod paper;
+mod polling;
 mod sim;
 mod venue;
 
@@ -29,5 +30,6 @@ pub use crate::{
     feed::{CandleReplayFeed, MarketEvent, MarketFeed, ReplaySpeed},
     matching::{candle_path, MatchingConfig, MatchingEngine, MatchingState, PartialFillConfig},
     paper::{JsonFilePaperStore, MemoryPaperStore, PaperExchange, PaperStateStore},
+    polling::PollingFeed,
     sim::{SimConfig, SimExchange},
 };

@@ -169,23 +169,8 @@ async fn check_same_data(
 
 /// Whether a candle's interval has ended by `now` (its close time is before `now`).
 fn is_closed(candle: &Candle, interval: &str, now: Timestamp) -> bool {
-    interval_ms(interval).is_none_or(|ms| candle.open_time().plus_millis(ms) <= now)
-}
-
-/// The length of an interval in ms; months (`1M`) are taken as 31 days, the longest.
-fn interval_ms(interval: &str) -> Option<i64> {
-    let (count, unit) = interval.split_at(interval.len().checked_sub(1)?);
-    let count: i64 = count.parse().ok()?;
-    let unit_ms = match unit {
-        "s" => Timestamp::SECOND_MS,
-        "m" => Timestamp::MINUTE_MS,
-        "h" => Timestamp::HOUR_MS,
-        "d" => Timestamp::DAY_MS,
-        "w" => 7 * Timestamp::DAY_MS,
-        "M" => 31 * Timestamp::DAY_MS,
-        _ => return None,
-    };
-    Some(count * unit_ms)
+    crate::polling::interval_millis(interval)
+        .is_none_or(|ms| candle.open_time().plus_millis(ms) <= now)
 }
 
 fn open_writer(
@@ -256,10 +241,10 @@ mod tests {
 
     #[test]
     fn intervals_have_lengths() {
-        assert_eq!(interval_ms("1m"), Some(60_000));
-        assert_eq!(interval_ms("4h"), Some(4 * 3_600_000));
-        assert_eq!(interval_ms("1w"), Some(7 * 86_400_000));
-        assert_eq!(interval_ms("x"), None);
+        assert_eq!(crate::polling::interval_millis("1m"), Some(60_000));
+        assert_eq!(crate::polling::interval_millis("4h"), Some(4 * 3_600_000));
+        assert_eq!(crate::polling::interval_millis("1w"), Some(7 * 86_400_000));
+        assert_eq!(crate::polling::interval_millis("x"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod fake_server;
 mod klines;
 mod market_and_account;
 mod orders;
+mod polling_feed;
 mod rate_limits;
 mod resolution;
 mod soak;

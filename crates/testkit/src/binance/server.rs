@@ -592,6 +592,7 @@ fn ticker_24h(shared: &Shared, params: &HashMap<String, String>) -> Result<Value
 fn klines(shared: &Shared, params: &HashMap<String, String>) -> Result<Value, Reply> {
     let symbol = param_symbol(params)?;
     let interval = params.get("interval").cloned().unwrap_or_default();
+    let length_ms = interval_length_ms(&interval);
     let number = |name: &str| params.get(name).and_then(|v| v.parse::<i64>().ok());
     let start = number("startTime").unwrap_or(i64::MIN);
     let end = number("endTime").unwrap_or(i64::MAX);
@@ -600,9 +601,20 @@ fn klines(shared: &Shared, params: &HashMap<String, String>) -> Result<Value, Re
     let candles = all
         .get(&(symbol, interval))
         .ok_or_else(|| Reply::error(400, -1120, "Invalid interval."))?;
-    let rows: Vec<Value> = candles
+    let in_range: Vec<&hybrid_core::Candle> = candles
         .iter()
         .filter(|c| (start..=end).contains(&c.open_time().as_millis()))
+        .collect();
+    // Binance returns the first `limit` candles from `startTime`, and the most recent `limit`
+    // when no `startTime` is sent.
+    let skip = if params.contains_key("startTime") {
+        0
+    } else {
+        in_range.len().saturating_sub(limit)
+    };
+    let rows: Vec<Value> = in_range
+        .iter()
+        .skip(skip)
         .take(limit)
         .map(|c| {
             let open = c.open_time().as_millis();
@@ -613,7 +625,7 @@ fn klines(shared: &Shared, params: &HashMap<String, String>) -> Result<Value, Re
                 s(c.low().value()),
                 s(c.close().value()),
                 s(c.volume().value()),
-                open + 59_999,
+                open + length_ms - 1,
                 "0.00000000",
                 0,
                 "0.00000000",
@@ -623,6 +635,21 @@ fn klines(shared: &Shared, params: &HashMap<String, String>) -> Result<Value, Re
         })
         .collect();
     Ok(Value::Array(rows))
+}
+
+/// The length of a kline interval in ms (a month as 31 days), for the close-time field.
+fn interval_length_ms(interval: &str) -> i64 {
+    let (count, unit) = interval.split_at(interval.len().saturating_sub(1));
+    let count: i64 = count.parse().unwrap_or(1);
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        "M" => 31 * 86_400_000,
+        _ => 60_000,
+    };
+    count * unit_ms
 }
 
 fn account(shared: &Shared) -> Value {
