@@ -1,6 +1,5 @@
-//! The Hybrid engine. This first cut holds only its pure, deterministic parts; the
-//! orchestrator (tick, intent execution, reconciliation, replay driver) comes later and will
-//! call them.
+//! The Hybrid engine: the pure, deterministic parts the orchestrator calls, and the adapters
+//! that join the exchange layer to the store.
 //!
 //! - [`allocate`] / [`allocate_with_policy`]: spec §7.3. Turns scanned coins into an
 //!   [`AllocationPlan`]: score weights × risk multiplier, the per-coin, per-position,
@@ -12,9 +11,11 @@
 //!   rebalance half of §7.3, as quote-amount deltas per symbol. Nothing is traded here.
 //! - [`performance_report`] and its parts: backtest and live metrics from an equity curve,
 //!   closed trades and a mode timeline (spec §9, with the old backtester's bugs fixed).
+//! - [`StorePaperState`]: the paper exchange's balances, orders and trades kept in the
+//!   database, so a restarted paper run continues where it stopped.
 //!
-//! Architecture invariant: no async runtime, HTTP client, database or wall clock in these
-//! modules; time arrives as [`hybrid_core::Timestamp`] arguments.
+//! The allocation, rebalance and metrics modules use no async runtime, HTTP client, database
+//! or wall clock; time arrives as [`hybrid_core::Timestamp`] arguments.
 //!
 //! ```
 //! use hybrid_core::{Notional, Price, Symbol};
@@ -44,6 +45,7 @@
 mod allocation;
 mod error;
 mod metrics;
+mod paper_state;
 mod rebalance;
 
 pub use crate::{
@@ -59,24 +61,9 @@ pub use crate::{
         trade_stats, ClosedTrade, Drawdown, EquityPoint, MetricsInput, ModeTimes,
         PerformanceReport, TradeStats, YEAR_MS,
     },
+    paper_state::StorePaperState,
     rebalance::{
         needs_rebalance, rebalance_due, rebalance_orders, RebalanceOrder, RebalanceReason,
         DEFAULT_DRIFT_THRESHOLD_PCT, REBALANCE_INTERVAL_MS,
     },
 };
-
-#[cfg(test)]
-mod tests {
-    /// Architecture invariant: the engine's pure modules pull in no async runtime, HTTP client
-    /// or database yet.
-    #[test]
-    fn depends_only_on_pure_crates() {
-        let manifest = include_str!("../Cargo.toml");
-        for forbidden in ["tokio", "reqwest", "diesel"] {
-            assert!(
-                !manifest.contains(forbidden),
-                "{forbidden} in hybrid-engine"
-            );
-        }
-    }
-}
