@@ -43,8 +43,10 @@
 //! ```
 
 mod allocation;
+mod backtest;
 mod error;
 mod metrics;
+mod orchestrator;
 mod paper_state;
 mod rebalance;
 
@@ -54,12 +56,20 @@ pub use crate::{
         AllocationCandidate, AllocationPlan, AllocationPolicy, BindingCap, Edge, SkipReason,
         CORRELATION_PENALTY_FACTOR,
     },
+    backtest::{
+        candle_path, interval_ms, replay_filters, run_backtest, BacktestConfig, BacktestError,
+        BacktestOutcome, BacktestReport, Progress,
+    },
     error::EngineError,
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
         performance_report, periods_per_year, sharpe_ratio, sortino_ratio, total_return_pct,
         trade_stats, ClosedTrade, Drawdown, EquityPoint, MetricsInput, ModeTimes,
         PerformanceReport, TradeStats, YEAR_MS,
+    },
+    orchestrator::{
+        EquitySnapshot, HybridOrchestrator, Journal, ModeSwitch, OrchestratorConfig,
+        OrchestratorError,
     },
     paper_state::StorePaperState,
     rebalance::{

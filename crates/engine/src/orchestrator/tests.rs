@@ -1,0 +1,136 @@
+//! Orchestrator unit tests on a simulated exchange with synthetic candles.
+
+use std::sync::Arc;
+
+use hybrid_core::{Asset, Candle, Price, Quantity, SimClock, Symbol, Timestamp, TradingMode};
+use hybrid_exchange::{Balance, MatchingConfig, MatchingEngine, SimConfig, SimExchange};
+use hybrid_store::Store;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::{HybridOrchestrator, OrchestratorConfig};
+use crate::replay_filters;
+
+fn candle(hour: i64, open: Decimal, close: Decimal) -> Candle {
+    let (low, high) = (open.min(close) * dec!(0.995), open.max(close) * dec!(1.005));
+    Candle::new(
+        Timestamp::from_millis(hour * Timestamp::HOUR_MS),
+        Price::new(open).unwrap(),
+        Price::new(high).unwrap(),
+        Price::new(low).unwrap(),
+        Price::new(close).unwrap(),
+        Quantity::new(dec!(10)).unwrap(),
+    )
+    .unwrap()
+}
+
+fn orchestrator(clock: &Arc<SimClock>) -> HybridOrchestrator<SimExchange> {
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    let filters = vec![replay_filters(symbol, Price::new(dec!(30000)).unwrap())];
+    let engine = MatchingEngine::new(
+        MatchingConfig::default(),
+        filters.clone(),
+        &[Balance {
+            asset: Asset::new("USDT").unwrap(),
+            free: dec!(1000),
+            locked: Decimal::ZERO,
+        }],
+    );
+    let exchange = SimExchange::new(engine, Arc::clone(clock), SimConfig::default());
+    let store = Store::open("sqlite::memory:").unwrap();
+    let now = clock.now_millis();
+    HybridOrchestrator::new(
+        exchange,
+        store,
+        OrchestratorConfig::backtest_defaults(),
+        filters,
+        now,
+    )
+    .unwrap()
+}
+
+trait NowMillis {
+    fn now_millis(&self) -> Timestamp;
+}
+
+impl NowMillis for Arc<SimClock> {
+    fn now_millis(&self) -> Timestamp {
+        hybrid_core::Clock::now(self.as_ref())
+    }
+}
+
+/// Replays `closes` one hour apart through exchange and orchestrator; returns the snapshots.
+fn replay(
+    orchestrator: &mut HybridOrchestrator<SimExchange>,
+    clock: &Arc<SimClock>,
+    closes: &[Decimal],
+) -> Vec<super::EquitySnapshot> {
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    let mut snapshots = Vec::new();
+    let mut open = closes[0];
+    for (hour, close) in closes.iter().enumerate() {
+        let hour = i64::try_from(hour).unwrap();
+        let candle = candle(hour, open, *close);
+        let now = Timestamp::from_millis((hour + 1) * Timestamp::HOUR_MS);
+        clock.advance_to(now).unwrap();
+        let fills = orchestrator.exchange().on_candle(&symbol, &candle);
+        poll(orchestrator.on_candle(&symbol, &candle, fills, now)).unwrap();
+        if hour == 0 {
+            poll(orchestrator.start(now)).unwrap();
+        } else {
+            snapshots.push(poll(orchestrator.on_hour(now)).unwrap());
+        }
+        open = *close;
+    }
+    snapshots
+}
+
+fn poll<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("the simulated exchange never waits"),
+    }
+}
+
+#[test]
+fn starts_in_grid_with_recorded_orders_and_books_the_fills() {
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+    let mut orchestrator = orchestrator(&clock);
+    // Up and down around 30 000 by ±4 %: the ±5 % grid's levels trade.
+    let closes: Vec<Decimal> = (0..48)
+        .map(|h| if h % 6 < 3 { dec!(30000) } else { dec!(28800) })
+        .collect();
+    let snapshots = replay(&mut orchestrator, &clock, &closes);
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    assert_eq!(orchestrator.modes()[&symbol], TradingMode::Grid);
+    let journal = orchestrator.journal();
+    assert!(journal.n_orders > 0, "{journal:?}");
+    assert!(journal.n_fills > 0, "{journal:?}");
+    for snapshot in &snapshots {
+        assert_eq!(snapshot.equity, snapshot.cash + snapshot.holdings);
+    }
+    // Every order the exchange holds open was recorded first.
+    let open_in_store = orchestrator.store().open_orders(None).unwrap().len();
+    let open_on_venue = orchestrator
+        .exchange()
+        .with_engine(|engine| engine.open_orders(None).len());
+    assert_eq!(open_in_store, open_on_venue);
+    // Fees in the journal are the venue's commissions.
+    let venue_fees: Decimal = orchestrator.exchange().with_engine(|engine| {
+        engine
+            .state()
+            .trades
+            .iter()
+            .map(|f| {
+                if f.commission_asset == f.symbol.base() {
+                    f.commission * f.price.value()
+                } else {
+                    f.commission
+                }
+            })
+            .sum()
+    });
+    assert_eq!(journal.fees.value(), venue_fees);
+}
