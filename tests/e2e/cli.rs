@@ -349,3 +349,75 @@ fn fetch_klines_refuses_bad_arguments_with_status_2() {
         );
     }
 }
+
+#[test]
+fn backtest_replays_real_candles_prints_a_report_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let klines = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
+        || workspace_root().join("../shared/data/klines"),
+        std::path::PathBuf::from,
+    );
+    let klines = klines.to_str().unwrap();
+    let args = [
+        "backtest",
+        "--data",
+        klines,
+        "--symbols",
+        "BTCUSDT,ETHUSDT",
+        "--interval",
+        "1h",
+        "--from",
+        "2022-04-01",
+        "--to",
+        "2022-07-01",
+        "--capital",
+        "1000",
+        "--out",
+        "out",
+    ];
+    let out = main_hybrid(dir.path(), &args, &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    for expected in [
+        "total return",
+        "buy and hold",
+        "max drawdown",
+        "mode switches",
+        "fees",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected} missing from {stdout}"
+        );
+    }
+    let json = std::fs::read_to_string(dir.path().join("out/report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["symbols"], serde_json::json!(["BTCUSDT", "ETHUSDT"]));
+    assert!(!report["equity_curve"].as_array().unwrap().is_empty());
+
+    // The same run again writes the same bytes.
+    let again = main_hybrid(dir.path(), &args, &[]);
+    assert_eq!(again.status.code(), Some(0));
+    let json_again = std::fs::read_to_string(dir.path().join("out/report.json")).unwrap();
+    assert_eq!(json, json_again);
+
+    let bad = main_hybrid(
+        dir.path(),
+        &[
+            "backtest",
+            "--data",
+            klines,
+            "--symbols",
+            "NOPEUSDT",
+            "--out",
+            "out",
+        ],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(2), "stderr: {}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("fetch-klines"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

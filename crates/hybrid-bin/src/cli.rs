@@ -39,6 +39,36 @@ pub(crate) enum Command {
     /// Download candles from Binance's public API into DIR/SYMBOL-INTERVAL.csv (resumes an
     /// interrupted download; refuses to append to a file holding different data).
     FetchKlines(FetchKlinesArgs),
+    /// Replay candle CSV files through the hybrid engine (simulated clock and exchange) and
+    /// print a report; writes DIR/report.json.
+    Backtest(BacktestArgs),
+}
+
+/// Arguments of `backtest`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BacktestArgs {
+    /// Folder with SYMBOL-INTERVAL.csv candle files.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// Comma-separated symbols, e.g. BTCUSDT,ETHUSDT.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) symbols: String,
+    /// Candle interval of the files: 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d.
+    #[arg(long, default_value = "1h")]
+    pub(crate) interval: String,
+    /// First candle traded: YYYY-MM-DD (UTC midnight), RFC 3339, or milliseconds (earlier
+    /// candles warm the regime detector up); default: the start of the data.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) from: Option<String>,
+    /// End of the replay, exclusive (same formats); default: the end of the data.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) to: Option<String>,
+    /// Starting capital in USDT.
+    #[arg(long, default_value = "1000")]
+    pub(crate) capital: String,
+    /// Folder for report.json (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "backtest")]
+    pub(crate) out: PathBuf,
 }
 
 /// Arguments of `fetch-klines`.

@@ -1,5 +1,6 @@
 //! What each subcommand does.
 
+mod backtest;
 mod check_config;
 mod fetch_klines;
 mod migrate;
@@ -25,6 +26,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::CheckConfig => check_config::run(&loaded),
         Command::Migrate => migrate::run(&loaded),
         Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
+        Command::Backtest(args) => backtest::run(args),
     }
 }
 
