@@ -163,6 +163,8 @@ pub struct BacktestReport {
     pub n_orders: u64,
     /// Orders refused by the risk guard.
     pub n_risk_refusals: u64,
+    /// The guard's refusals by rule.
+    pub risk_refusals_by_reason: BTreeMap<String, u64>,
     /// Orders rejected by the exchange.
     pub n_rejections: u64,
     /// Stop-loss sales.
@@ -373,6 +375,7 @@ impl Replay {
             n_fills: journal.n_fills,
             n_orders: journal.n_orders,
             n_risk_refusals: journal.n_risk_refusals,
+            risk_refusals_by_reason: journal.risk_refusals_by_reason.clone(),
             n_rejections: journal.n_rejections,
             n_stop_sales: journal.n_stop_sales,
             n_alerts: journal.n_alerts,
@@ -644,6 +647,9 @@ impl fmt::Display for BacktestReport {
                 pct(times.grid_ms),
                 pct(times.cash_ms)
             )?;
+        }
+        for (rule, count) in &self.risk_refusals_by_reason {
+            writeln!(f, "    refused by {rule}: {count}")?;
         }
         writeln!(f, "  mode switches   {}", self.mode_switches.len())?;
         for switch in &self.mode_switches {

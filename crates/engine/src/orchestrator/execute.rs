@@ -247,7 +247,19 @@ impl<E: Exchange> HybridOrchestrator<E> {
         if let Err(refused) = self.guard.check(intent, &view, now) {
             self.journal.n_risk_refusals += 1;
             let (_, reason) = refused.into_parts();
-            return Ok(Sent::Refused(format!("risk: {reason:?}")));
+            let debug = format!("{reason:?}");
+            let kind = debug.split([' ', '{', '(']).next().unwrap_or_default();
+            let mode = self.symbols.get(&request.symbol).map(|s| s.mode);
+            let kind = match mode {
+                Some(mode) => format!("{kind} in {mode}"),
+                None => kind.to_owned(),
+            };
+            *self
+                .journal
+                .risk_refusals_by_reason
+                .entry(kind)
+                .or_default() += 1;
+            return Ok(Sent::Refused(format!("risk: {reason}")));
         }
         let mut order = request.to_new_order(0, now);
         order.exchange_order_id = None;
@@ -309,8 +321,16 @@ impl<E: Exchange> HybridOrchestrator<E> {
             });
             view.invested
                 .insert(symbol.clone(), Notional::new(held * price + open_buys));
-            if !state.allocation.value().is_zero() {
-                view.allocations.insert(symbol.clone(), state.allocation);
+            // A grid never spends more than its own books hold; what it made is its own to
+            // reinvest, so its budget is the larger of the allocation and its current value.
+            let grid_value = state.grid.as_ref().map_or(Decimal::ZERO, |grid| {
+                let ledger = grid.ledger();
+                ledger.cash + ledger.inventory * price
+            });
+            let allocation = state.allocation.value().max(grid_value);
+            if !allocation.is_zero() {
+                view.allocations
+                    .insert(symbol.clone(), Notional::new(allocation));
             }
         }
         Ok(view)
@@ -378,11 +398,14 @@ impl<E: Exchange> HybridOrchestrator<E> {
         now: Timestamp,
     ) -> Result<bool, OrchestratorError> {
         let free = self.free_quote().await?;
-        let budget = Notional::new(quote.value().min(free));
+        let (_, held) = self.base_balance(symbol).await?;
         let state = self.state(symbol)?;
         let Some(price) = state.last_price else {
             return Ok(false);
         };
+        // Never past the allocation: coins already held (dust included) count against it.
+        let room = state.allocation.value() - held * price.value();
+        let budget = Notional::new(quote.value().min(free).min(room).max(Decimal::ZERO));
         let Ok(order) = state
             .filters
             .order_for_budget(Side::Buy, price.value(), budget)

@@ -17,6 +17,9 @@
 //!   enters a mode (the scored allocator needs scanner inputs a replay does not have);
 //! - after a stop-loss sells a HOLD position, the symbol buys back only once a new day has
 //!   closed and the regime is still BULL (no buy-stop-buy churn within a day);
+//! - a tripped circuit breaker (a drop of 10 % between two closes) blocks the symbol's buys
+//!   until the next UTC midnight, when the orchestrator re-arms it (the operator's decision
+//!   in live trading);
 //! - the store is called synchronously: fine for the backtest, to be moved behind
 //!   `spawn_blocking` for the live loop.
 
@@ -152,6 +155,8 @@ pub struct Journal {
     pub n_orders: u64,
     /// Orders the guard refused.
     pub n_risk_refusals: u64,
+    /// The guard's refusals by rule (e.g. `SymbolAllocationExceeded`).
+    pub risk_refusals_by_reason: BTreeMap<String, u64>,
     /// Orders the exchange rejected.
     pub n_rejections: u64,
     /// Stop-loss sales.
@@ -311,6 +316,10 @@ impl<E: Exchange> HybridOrchestrator<E> {
     pub async fn on_hour(&mut self, now: Timestamp) -> Result<EquitySnapshot, OrchestratorError> {
         let symbols: Vec<Symbol> = self.symbols.keys().cloned().collect();
         for symbol in &symbols {
+            if now.as_millis() % Timestamp::DAY_MS == 0 && self.guard.is_tripped(symbol) {
+                self.guard.rearm_circuit_breaker(symbol);
+                self.record_event(now, Some(symbol), "risk", "circuit breaker re-armed")?;
+            }
             self.evaluate_and_switch(symbol, now).await?;
         }
         let snapshot = self.equity(now).await?;
