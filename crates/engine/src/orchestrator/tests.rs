@@ -134,3 +134,72 @@ fn starts_in_grid_with_recorded_orders_and_books_the_fills() {
     });
     assert_eq!(journal.fees.value(), venue_fees);
 }
+
+/// The base balance (free, total) of BTC on the venue.
+fn btc(orchestrator: &HybridOrchestrator<SimExchange>) -> (Decimal, Decimal) {
+    poll(orchestrator.base_balance(&Symbol::new("BTCUSDT").unwrap())).unwrap()
+}
+
+#[test]
+fn grid_to_hold_keeps_the_inventory_under_a_stop_then_cash_sells_and_hold_buys_back() {
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+    let mut orchestrator = orchestrator(&clock);
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    // A dip fills the grid's buys: the grid owns coins.
+    let closes = [dec!(30000), dec!(29500), dec!(28700), dec!(28600)];
+    replay(&mut orchestrator, &clock, &closes);
+    let (_, inventory) = btc(&orchestrator);
+    assert!(inventory > Decimal::ZERO, "the grid bought nothing");
+
+    // GRID → HOLD: orders cancelled, the coins stay and a trailing stop covers them.
+    let now = Timestamp::from_millis(5 * Timestamp::HOUR_MS);
+    clock.advance_to(now).unwrap();
+    poll(orchestrator.switch_mode(&symbol, TradingMode::Grid, TradingMode::Hold, now)).unwrap();
+    let open = orchestrator
+        .exchange()
+        .with_engine(|engine| engine.open_orders(None).len());
+    assert_eq!(open, 0);
+    let (_, held) = btc(&orchestrator);
+    assert!(held >= inventory, "inventory {inventory} lost: {held}");
+    let stop = orchestrator
+        .stops
+        .get(orchestrator.cohort, &symbol)
+        .unwrap();
+    assert!(stop.quantity().value() > Decimal::ZERO);
+    assert!(orchestrator.symbols[&symbol].hold.is_some());
+
+    // HOLD → CASH: the stop tightens, the coins are sold once the 2 h timeout passed.
+    poll(orchestrator.switch_mode(&symbol, TradingMode::Hold, TradingMode::Cash, now)).unwrap();
+    assert!(orchestrator.symbols[&symbol].cash_exit_deadline.is_some());
+    for hour in 5..8 {
+        let candle = candle(hour, dec!(28600), dec!(28600));
+        let close = Timestamp::from_millis((hour + 1) * Timestamp::HOUR_MS);
+        clock.advance_to(close).unwrap();
+        let fills = orchestrator.exchange().on_candle(&symbol, &candle);
+        poll(orchestrator.on_candle(&symbol, &candle, fills, close)).unwrap();
+    }
+    let (_, left) = btc(&orchestrator);
+    let filters = &orchestrator.symbols[&symbol].filters;
+    assert!(
+        left < filters.step_size,
+        "{left} BTC left after the CASH exit"
+    );
+    assert!(orchestrator
+        .stops
+        .get(orchestrator.cohort, &symbol)
+        .is_none());
+    assert!(!orchestrator.journal().closed_trades.is_empty());
+
+    // CASH → HOLD: buys the allocation again, under a stop.
+    let now = Timestamp::from_millis(8 * Timestamp::HOUR_MS);
+    poll(orchestrator.switch_mode(&symbol, TradingMode::Cash, TradingMode::Hold, now)).unwrap();
+    let (_, bought) = btc(&orchestrator);
+    let value = bought * dec!(28600);
+    assert!(value > dec!(900), "bought only {value} USDT of BTC");
+    assert!(orchestrator
+        .stops
+        .get(orchestrator.cohort, &symbol)
+        .is_some());
+    let snapshot = poll(orchestrator.equity(now)).unwrap();
+    assert_eq!(snapshot.equity, snapshot.cash + snapshot.holdings);
+}
