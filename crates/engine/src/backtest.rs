@@ -42,6 +42,9 @@ use crate::{
     performance_report, Drawdown, EngineError, EquityPoint, MetricsInput, ModeTimes, TradeStats,
 };
 
+/// The [`SimClock`] timer of the hourly task: mode evaluation, then the equity snapshot.
+const MODE_EVALUATION: &str = "mode-evaluation";
+
 /// What to replay and how.
 #[derive(Debug, Clone)]
 pub struct BacktestConfig {
@@ -239,11 +242,21 @@ pub fn run_backtest(
             break;
         }
         let close = open_time.plus_millis(interval_ms);
-        clock.advance_to(close)?;
+        let due = clock.advance_to(close)?;
         n_candles += candles.len() as u64;
         let trading = config.from.is_none_or(|from| open_time >= from);
         if trading {
-            replay.trade(&mut orchestrator, &candles, close)?;
+            let hourly_due = due.iter().any(|event| event.name == MODE_EVALUATION);
+            replay.trade(&mut orchestrator, &candles, close, hourly_due)?;
+            if replay.candles == candles.len() as u64 {
+                // Trading just started: the hourly task runs from the next full hour on.
+                let next_hour = (close.as_millis() / Timestamp::HOUR_MS + 1) * Timestamp::HOUR_MS;
+                clock.schedule(
+                    MODE_EVALUATION,
+                    Timestamp::from_millis(next_hour),
+                    Timestamp::HOUR_MS,
+                )?;
+            }
         } else {
             for (symbol, candle) in &candles {
                 orchestrator.exchange().on_candle(symbol, candle);
@@ -280,6 +293,7 @@ impl Replay {
         orchestrator: &mut HybridOrchestrator<SimExchange>,
         candles: &[(Symbol, Candle)],
         close: Timestamp,
+        hourly_due: bool,
     ) -> Result<(), BacktestError> {
         for (symbol, candle) in candles {
             let fills = orchestrator.exchange().on_candle(symbol, candle);
@@ -296,7 +310,7 @@ impl Replay {
             block_on(orchestrator.start(close))??;
             self.initial_modes = orchestrator.modes();
             self.equity.push(block_on(orchestrator.equity(close))??);
-        } else if close.as_millis() % Timestamp::HOUR_MS == 0 {
+        } else if hourly_due {
             self.equity.push(block_on(orchestrator.on_hour(close))??);
         }
         Ok(())
