@@ -20,10 +20,13 @@
 //! - a tripped circuit breaker (a drop of 10 % between two closes) blocks the symbol's buys
 //!   until the next UTC midnight, when the orchestrator re-arms it (the operator's decision
 //!   in live trading);
+//! - the state (modes, managers, positions, stops, grid parameters) is saved as one document
+//!   every hour (when configured) and restored with [`HybridOrchestrator::restore_state`];
 //! - the store is called synchronously: fine for the backtest, to be moved behind
 //!   `spawn_blocking` for the live loop.
 
 mod execute;
+mod persist;
 mod state;
 mod transition;
 
@@ -58,6 +61,9 @@ pub struct OrchestratorConfig {
     pub regime: RegimeConfig,
     /// The fee rate the grid plans its spacing with (the venue's taker fee).
     pub fee_rate: Decimal,
+    /// Save the state document after every hourly evaluation (live: yes; a backtest that
+    /// never restarts can skip the cost).
+    pub save_state_hourly: bool,
 }
 
 impl OrchestratorConfig {
@@ -65,7 +71,8 @@ impl OrchestratorConfig {
     /// quote (a HOLD entry buys the whole allocation at once), no cash reserve, full exposure
     /// and in effect no portfolio drawdown halt (99 %: a halt never resumes by itself, and the
     /// modes and the stops are what is being tested); the
-    /// daily drawdown halt and the circuit breaker stay at the spec's 10 %.
+    /// daily drawdown halt and the circuit breaker stay at the spec's 10 %. The state document
+    /// is not saved hourly (a replay never restarts).
     #[must_use]
     pub fn backtest_defaults() -> Self {
         let guard = GuardConfig {
@@ -82,6 +89,7 @@ impl OrchestratorConfig {
             guard,
             regime: RegimeConfig::default(),
             fee_rate: Decimal::new(1, 3),
+            save_state_hourly: false,
         }
     }
 }
@@ -107,6 +115,9 @@ pub enum OrchestratorError {
     /// An id or amount could not be built, e.g. a client order id longer than 36 characters.
     #[error("{0}")]
     Core(#[from] CoreError),
+    /// The saved state document cannot be written or read back.
+    #[error("state document: {0}")]
+    State(String),
     /// A candle for a symbol the orchestrator does not trade.
     #[error("unknown symbol {0}")]
     UnknownSymbol(Symbol),
@@ -238,6 +249,12 @@ impl<E: Exchange> HybridOrchestrator<E> {
         &self.exchange
     }
 
+    /// Gives the exchange and the store back (e.g. to restart on them).
+    #[must_use]
+    pub fn into_parts(self) -> (E, Store) {
+        (self.exchange, self.store)
+    }
+
     /// The store the orders, fills and events are recorded in.
     #[must_use]
     pub fn store(&self) -> &Store {
@@ -308,8 +325,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
     }
 
     /// The hourly task: each symbol's manager evaluates its latest regime and switches
-    /// (running the transition plan), a stopped-out HOLD buys back when allowed, and the
-    /// guard sees the portfolio value. Returns the equity snapshot at `now`.
+    /// (running the transition plan), a stopped-out HOLD buys back when allowed, the guard
+    /// sees the portfolio value, and the state document is saved. Returns the equity snapshot
+    /// at `now`.
     ///
     /// # Errors
     /// Exchange or store failures.
@@ -326,6 +344,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         for event in self.guard.observe_portfolio(snapshot.equity, now) {
             self.journal.n_alerts += 1;
             self.record_event(now, None, "risk", &format!("{event:?}"))?;
+        }
+        if self.config.save_state_hourly {
+            self.save_state(now)?;
         }
         Ok(snapshot)
     }

@@ -203,3 +203,74 @@ fn grid_to_hold_keeps_the_inventory_under_a_stop_then_cash_sells_and_hold_buys_b
     let snapshot = poll(orchestrator.equity(now)).unwrap();
     assert_eq!(snapshot.equity, snapshot.cash + snapshot.holdings);
 }
+
+#[test]
+fn a_restart_restores_modes_positions_stops_and_the_grid_orders() {
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+    let mut first = orchestrator(&clock);
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    let closes = [dec!(30000), dec!(29500), dec!(28700), dec!(28600)];
+    replay(&mut first, &clock, &closes);
+    let now = Timestamp::from_millis(5 * Timestamp::HOUR_MS);
+    clock.advance_to(now).unwrap();
+    let grid_orders: Vec<_> = first.symbols[&symbol]
+        .grid
+        .as_ref()
+        .unwrap()
+        .live_orders()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(!grid_orders.is_empty());
+    first.save_state(now).unwrap();
+    let stops_before: Vec<_> = first.stops.stops().cloned().collect();
+    let (exchange, store) = first.into_parts();
+
+    let filters = vec![replay_filters(
+        symbol.clone(),
+        Price::new(dec!(30000)).unwrap(),
+    )];
+    let config = OrchestratorConfig::backtest_defaults();
+    let mut second = HybridOrchestrator::new(exchange, store, config, filters, now).unwrap();
+    assert!(poll(second.restore_state(now)).unwrap());
+    let state = &second.symbols[&symbol];
+    assert_eq!(state.mode, TradingMode::Grid);
+    let adopted: Vec<_> = state
+        .grid
+        .as_ref()
+        .unwrap()
+        .live_orders()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(adopted, grid_orders);
+    let stops_after: Vec<_> = second.stops.stops().cloned().collect();
+    assert_eq!(stops_after, stops_before);
+    // Nothing was cancelled or placed twice on the venue.
+    let open = second
+        .exchange()
+        .with_engine(|engine| engine.open_orders(None).len());
+    assert_eq!(open, grid_orders.len());
+
+    // In HOLD: the position and its trailing stop come back.
+    poll(second.switch_mode(&symbol, TradingMode::Grid, TradingMode::Hold, now)).unwrap();
+    second.save_state(now).unwrap();
+    let stops_before: Vec<_> = second.stops.stops().cloned().collect();
+    assert_eq!(stops_before.len(), 1);
+    let hold_before = second.symbols[&symbol].hold;
+    let (exchange, store) = second.into_parts();
+    let filters = vec![replay_filters(
+        symbol.clone(),
+        Price::new(dec!(30000)).unwrap(),
+    )];
+    let config = OrchestratorConfig::backtest_defaults();
+    let mut third = HybridOrchestrator::new(exchange, store, config, filters, now).unwrap();
+    assert!(poll(third.restore_state(now)).unwrap());
+    assert_eq!(third.symbols[&symbol].mode, TradingMode::Hold);
+    assert_eq!(third.symbols[&symbol].hold, hold_before);
+    assert_eq!(
+        third.stops.stops().cloned().collect::<Vec<_>>(),
+        stops_before
+    );
+    assert_eq!(third.symbols[&symbol].manager.mode(), TradingMode::Grid);
+}

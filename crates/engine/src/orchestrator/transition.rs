@@ -9,11 +9,9 @@ use hybrid_risk::{StopDistance, StopKind, StopRequest};
 use hybrid_store::ExitReason;
 use rust_decimal::Decimal;
 
-use super::{state::HoldPosition, HybridOrchestrator, OrchestratorError};
-
-/// Client order sequences per grid: grid `g` numbers its orders from `g × GRID_SEQUENCE_SPAN`,
-/// far from the store's own sequence used by market orders.
-const GRID_SEQUENCE_SPAN: u64 = 1_000_000_000;
+use super::{
+    persist::GRID_SEQUENCE_SPAN, state::HoldPosition, HybridOrchestrator, OrchestratorError,
+};
 
 impl<E: Exchange> HybridOrchestrator<E> {
     /// Enters `mode` from nothing (start-up): GRID builds a grid with the allocation, HOLD buys

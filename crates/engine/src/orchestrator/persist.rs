@@ -1,0 +1,161 @@
+//! Persistence (spec §5.7): the orchestrator's state as one JSON document in the store,
+//! saved after every hourly evaluation and read back at start-up. Saved per symbol: the mode,
+//! the mode manager (history, cooldown, safety lock), the HOLD entry, the allocation, a CASH
+//! exit in progress and the grid's parameters; plus every stop-loss with its trailing
+//! progress. On restore, a grid is rebuilt from its parameters and adopts its open orders from
+//! the exchange ([`GridBot::restore`]); symbols the document does not know start fresh, and
+//! symbols it knows but the orchestrator does not trade are ignored.
+
+use std::collections::BTreeMap;
+
+use hybrid_core::{Notional, Price, Symbol, Timestamp, TradingMode};
+use hybrid_exchange::Exchange;
+use hybrid_grid::{GridBot, GridConfig, GridFingerprint, GridParams};
+use hybrid_modes::{ModeManager, ModeSnapshot};
+use hybrid_risk::StopLoss;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    state::{HoldPosition, OrderOwner},
+    HybridOrchestrator, OrchestratorError,
+};
+
+/// Client order sequences per grid: grid `g` numbers its orders from `g × GRID_SEQUENCE_SPAN`,
+/// far from the store's own sequence used by market orders.
+pub(super) const GRID_SEQUENCE_SPAN: u64 = 1_000_000_000;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedState {
+    saved_at: Timestamp,
+    symbols: BTreeMap<Symbol, SavedSymbol>,
+    stops: Vec<StopLoss>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedSymbol {
+    mode: TradingMode,
+    manager: ModeSnapshot,
+    hold_entry: Option<Price>,
+    allocation: Notional,
+    cash_exit_deadline: Option<Timestamp>,
+    stopped_out_at: Option<Timestamp>,
+    grid: Option<SavedGrid>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedGrid {
+    params: GridParams,
+    generation: u64,
+    fingerprint: GridFingerprint,
+}
+
+impl<E: Exchange> HybridOrchestrator<E> {
+    /// The document's name in the store.
+    fn state_name(&self) -> String {
+        format!("hybrid_state/{}", self.config.cohort_name)
+    }
+
+    /// Saves the state document (replacing the previous one).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn save_state(&self, now: Timestamp) -> Result<(), OrchestratorError> {
+        let symbols = self
+            .symbols
+            .iter()
+            .map(|(symbol, state)| {
+                let saved = SavedSymbol {
+                    mode: state.mode,
+                    manager: state.manager.snapshot(),
+                    hold_entry: state.hold.map(|hold| hold.entry),
+                    allocation: state.allocation,
+                    cash_exit_deadline: state.cash_exit_deadline,
+                    stopped_out_at: state.stopped_out_at,
+                    grid: state.grid.as_ref().map(|grid| SavedGrid {
+                        params: grid.config().params().clone(),
+                        generation: state.grid_generation,
+                        fingerprint: grid.fingerprint(),
+                    }),
+                };
+                (symbol.clone(), saved)
+            })
+            .collect();
+        let document = SavedState {
+            saved_at: now,
+            symbols,
+            stops: self.stops.stops_of(self.cohort).cloned().collect(),
+        };
+        let body = serde_json::to_value(&document)
+            .map_err(|e| OrchestratorError::State(format!("cannot serialise the state: {e}")))?;
+        self.store.save_state(&self.state_name(), &body, now)?;
+        Ok(())
+    }
+
+    /// Reads the state document back, if there is one; returns whether it was found. Call
+    /// before [`Self::start`] instead of it: restored symbols keep their mode and positions.
+    ///
+    /// # Errors
+    /// Store or exchange failures; [`OrchestratorError::State`] for a document that does not
+    /// parse or holds an invalid stop or grid.
+    pub async fn restore_state(&mut self, now: Timestamp) -> Result<bool, OrchestratorError> {
+        let Some(document) = self.store.load_state(&self.state_name())? else {
+            return Ok(false);
+        };
+        let saved: SavedState = serde_json::from_value(document.body)
+            .map_err(|e| OrchestratorError::State(format!("state document: {e}")))?;
+        for stop in saved.stops {
+            if self.symbols.contains_key(stop.symbol()) {
+                self.stops
+                    .restore(stop)
+                    .map_err(|e| OrchestratorError::State(format!("stop: {e}")))?;
+            }
+        }
+        for (symbol, saved) in saved.symbols {
+            if self.symbols.contains_key(&symbol) {
+                self.restore_symbol(&symbol, saved, now).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn restore_symbol(
+        &mut self,
+        symbol: &Symbol,
+        saved: SavedSymbol,
+        now: Timestamp,
+    ) -> Result<(), OrchestratorError> {
+        let manager = ModeManager::restore(self.config.hybrid.clone(), saved.manager)?;
+        let open_orders = self.exchange.open_orders(Some(symbol)).await?;
+        // The last price, if the exchange has one, until the next candle brings a new one.
+        let price = self.exchange.ticker_price(symbol).await.ok();
+        let cohort = self.cohort;
+        let state = self.state_mut(symbol)?;
+        state.last_price = state.last_price.or(price);
+        state.mode = saved.mode;
+        state.manager = manager;
+        state.hold = saved.hold_entry.map(|entry| HoldPosition { entry });
+        state.allocation = saved.allocation;
+        state.cash_exit_deadline = saved.cash_exit_deadline;
+        state.stopped_out_at = saved.stopped_out_at;
+        let Some(grid) = saved.grid else {
+            return Ok(());
+        };
+        let config = GridConfig::new(grid.params, state.filters.clone())
+            .map_err(|e| OrchestratorError::State(format!("grid of {symbol}: {e}")))?;
+        state.grid_generation = grid.generation;
+        let first = grid.generation * GRID_SEQUENCE_SPAN;
+        let (bot, intents) = GridBot::restore(
+            config,
+            cohort,
+            first,
+            Some(&grid.fingerprint),
+            &open_orders,
+            now,
+        );
+        for id in bot.live_orders().keys() {
+            self.owners.insert(id.clone(), OrderOwner::Grid);
+        }
+        self.state_mut(symbol)?.grid = Some(bot);
+        self.run_grid_intents(symbol, intents, now).await
+    }
+}
