@@ -394,6 +394,8 @@ fn backtest_replays_real_candles_prints_a_report_and_writes_json() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["symbols"], serde_json::json!(["BTCUSDT", "ETHUSDT"]));
     assert!(!report["equity_curve"].as_array().unwrap().is_empty());
+    let png = std::fs::read(dir.path().join("out/equity.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
 
     // The same run again writes the same bytes.
     let again = main_hybrid(dir.path(), &args, &[]);

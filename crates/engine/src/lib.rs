@@ -44,6 +44,7 @@
 
 mod allocation;
 mod backtest;
+mod chart;
 mod error;
 mod metrics;
 mod orchestrator;
@@ -60,6 +61,7 @@ pub use crate::{
         candle_path, interval_ms, replay_filters, run_backtest, BacktestConfig, BacktestError,
         BacktestOutcome, BacktestReport, Progress,
     },
+    chart::equity_chart_png,
     error::EngineError,
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,

@@ -40,7 +40,7 @@ pub(crate) enum Command {
     /// interrupted download; refuses to append to a file holding different data).
     FetchKlines(FetchKlinesArgs),
     /// Replay candle CSV files through the hybrid engine (simulated clock and exchange) and
-    /// print a report; writes DIR/report.json.
+    /// print a report; writes report.json and equity.png into --out.
     Backtest(BacktestArgs),
 }
 
@@ -66,7 +66,7 @@ pub(crate) struct BacktestArgs {
     /// Starting capital in USDT.
     #[arg(long, default_value = "1000")]
     pub(crate) capital: String,
-    /// Folder for report.json (created if missing).
+    /// Folder for report.json and equity.png (created if missing).
     #[arg(long, value_name = "DIR", default_value = "backtest")]
     pub(crate) out: PathBuf,
 }

@@ -1,5 +1,5 @@
 //! `main_hybrid backtest`: the engine's replay over candle CSV files, with a progress bar on
-//! stderr, the readable report on stdout and `report.json` in the output folder. The logic
+//! stderr, the readable report on stdout, `report.json` and `equity.png` in the output folder. The logic
 //! lives in `hybrid_engine::run_backtest`; this file only validates and wires.
 
 use std::str::FromStr;
@@ -10,7 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 
 use hybrid_core::{Notional, Symbol, Timestamp};
-use hybrid_engine::{candle_path, interval_ms, run_backtest, BacktestConfig, Progress};
+use hybrid_engine::{
+    candle_path, equity_chart_png, interval_ms, run_backtest, BacktestConfig, Progress,
+};
 
 use super::UsageError;
 use crate::cli::BacktestArgs;
@@ -33,6 +35,9 @@ pub(crate) fn run(args: &BacktestArgs) -> anyhow::Result<()> {
     let path = args.out.join("report.json");
     let json = serde_json::to_string_pretty(report)?;
     std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    let chart = args.out.join("equity.png");
+    std::fs::write(&chart, equity_chart_png(report))
+        .with_context(|| format!("cannot write {}", chart.display()))?;
     print!("{report}");
     #[expect(
         clippy::cast_precision_loss,
@@ -40,7 +45,11 @@ pub(crate) fn run(args: &BacktestArgs) -> anyhow::Result<()> {
     )]
     let speed = report.candles as f64 / elapsed.max(1e-9);
     println!("  speed           {speed:.0} candles/s");
-    println!("report written to {}", path.display());
+    println!(
+        "report written to {} and {}",
+        path.display(),
+        chart.display()
+    );
     Ok(())
 }
 
