@@ -13,6 +13,12 @@
 //!   closed trades and a mode timeline (spec §9, with the old backtester's bugs fixed).
 //! - [`StorePaperState`]: the paper exchange's balances, orders and trades kept in the
 //!   database, so a restarted paper run continues where it stopped.
+//! - [`HybridOrchestrator`]: spec §5. Per-symbol HOLD / GRID / CASH driven by candles: fills,
+//!   stops, regime evaluation and switches, every order through the risk guard and recorded
+//!   in the store first; its state is saved and restored as one document.
+//! - [`run_backtest`]: the replay driver (SimClock + SimExchange + the orchestrator over
+//!   candle CSV files merged by open time) and its deterministic [`BacktestReport`];
+//!   [`equity_chart_png`] draws its equity curve.
 //!
 //! The allocation, rebalance and metrics modules use no async runtime, HTTP client, database
 //! or wall clock; time arrives as [`hybrid_core::Timestamp`] arguments.

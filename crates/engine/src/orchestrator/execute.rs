@@ -451,11 +451,14 @@ impl<E: Exchange> HybridOrchestrator<E> {
             price: None,
             quantity,
         };
+        let id = request.client_order_id.clone();
         match self.send(request, owner, purpose, now).await? {
             Sent::Accepted(fills) => {
                 for fill in &fills {
                     self.apply_fill(fill, now).await?;
                 }
+                // A market order is done once placed: no fill will come for it later.
+                self.owners.remove(&id);
                 Ok(!fills.is_empty())
             }
             Sent::Refused(reason) => {
