@@ -16,7 +16,8 @@
 //! - allocation is an equal split of the equity across the symbols, taken when a symbol
 //!   enters a mode (the scored allocator needs scanner inputs a replay does not have);
 //! - after a stop-loss sells a HOLD position, the symbol buys back only once a new day has
-//!   closed and the regime is still BULL (no buy-stop-buy churn within a day);
+//!   closed and the regime is still BULL (no buy-stop-buy churn within a day); a HOLD entry
+//!   the guard refused is retried every hour;
 //! - a tripped circuit breaker (a drop of 10 % between two closes) blocks the symbol's buys
 //!   until the next UTC midnight, when the orchestrator re-arms it (the operator's decision
 //!   in live trading);

@@ -214,22 +214,26 @@ impl<E: Exchange> HybridOrchestrator<E> {
         Ok(())
     }
 
-    /// In HOLD without a position (a stop sold it): buy back once a day has closed since and
-    /// the regime still reads BULL.
+    /// In HOLD without a position: if a stop sold it, buy back once a day has closed since and
+    /// the regime still reads BULL; if the entry never happened (refused, e.g. during a daily
+    /// drawdown halt), try again.
     pub(super) async fn maybe_buy_back(
         &mut self,
         symbol: &Symbol,
         now: Timestamp,
     ) -> Result<(), OrchestratorError> {
         let state = self.state(symbol)?;
-        let Some(stopped) = state.stopped_out_at else {
+        if state.hold.is_some() {
             return Ok(());
+        }
+        let allowed = match state.stopped_out_at {
+            None => true,
+            Some(stopped) => state.report.is_some_and(|report| {
+                report.regime == hybrid_core::Regime::Bull
+                    && report.as_of.plus_millis(Timestamp::DAY_MS) > stopped
+            }),
         };
-        let fresh_bull = state.report.is_some_and(|report| {
-            report.regime == hybrid_core::Regime::Bull
-                && report.as_of.plus_millis(Timestamp::DAY_MS) > stopped
-        });
-        if state.hold.is_some() || !fresh_bull {
+        if !allowed {
             return Ok(());
         }
         let allocation = self.equal_share(now).await?;
