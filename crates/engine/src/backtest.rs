@@ -714,6 +714,55 @@ mod tests {
         );
     }
 
+    fn write_csv(dir: &Path, symbol: &str, hours: &[i64], price: &str) {
+        let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
+        for hour in hours {
+            let t = hour * Timestamp::HOUR_MS;
+            text.push_str(&format!("{t},{price},{price},{price},{price},1\n"));
+        }
+        std::fs::write(dir.join(format!("{symbol}-1h.csv")), text).unwrap();
+    }
+
+    #[test]
+    fn candle_files_merge_by_open_time_with_gaps_and_a_window() {
+        let dir = tempfile::tempdir().unwrap();
+        write_csv(dir.path(), "BTCUSDT", &[0, 1, 2, 3], "30000");
+        write_csv(dir.path(), "ETHUSDT", &[1, 3], "2000");
+        let symbols = vec![
+            Symbol::new("BTCUSDT").unwrap(),
+            Symbol::new("ETHUSDT").unwrap(),
+        ];
+        let config = BacktestConfig::new(dir.path().to_path_buf(), symbols);
+        let skip = Some(Timestamp::from_millis(Timestamp::HOUR_MS));
+        let mut merger = CandleMerger::open(&config, skip).unwrap();
+        let mut groups = Vec::new();
+        while let Some((time, candles)) = merger.next_group().unwrap() {
+            let names: Vec<&str> = candles.iter().map(|(s, _)| s.as_str()).collect();
+            groups.push((time.as_millis() / Timestamp::HOUR_MS, names.join(",")));
+        }
+        let expected = [
+            (1, "BTCUSDT,ETHUSDT"),
+            (2, "BTCUSDT"),
+            (3, "BTCUSDT,ETHUSDT"),
+        ];
+        let expected: Vec<(i64, String)> = expected
+            .iter()
+            .map(|(h, n)| (*h, (*n).to_owned()))
+            .collect();
+        assert_eq!(groups, expected);
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = BacktestConfig::new(
+            dir.path().to_path_buf(),
+            vec![Symbol::new("BTCUSDT").unwrap()],
+        );
+        let error = run_backtest(&config, &mut |_| {}).unwrap_err().to_string();
+        assert!(error.contains("BTCUSDT-1h.csv"), "{error}");
+    }
+
     #[test]
     fn intervals_parse_and_unknown_ones_are_named() {
         assert_eq!(interval_ms("1h").unwrap(), Timestamp::HOUR_MS);
