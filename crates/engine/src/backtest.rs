@@ -344,7 +344,8 @@ impl Replay {
             .iter()
             .map(|(symbol, first)| {
                 let last = self.last_close.get(symbol).copied().unwrap_or(*first);
-                (symbol.clone(), buy_and_hold_return_pct(&[*first, last]))
+                let pct = buy_and_hold_return_pct(&[*first, last]).map(|r| r.round_dp(4));
+                (symbol.clone(), pct)
             })
             .collect();
         let known: Vec<Decimal> = buy_and_hold_by_symbol.values().flatten().copied().collect();
