@@ -69,7 +69,7 @@ fn check_config_on_a_missing_file_exits_2() {
 #[test]
 fn check_config_prints_effective_values_and_masks_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let secret = "s3cr3tVALUEthatMustNeverAppear0123456789";
+    let secret = "never-printed-secret-value-0123456789";
     let out = main_hybrid(
         dir.path(),
         &[
