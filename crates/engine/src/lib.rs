@@ -19,6 +19,8 @@
 //! - [`run_backtest`]: the replay driver (SimClock + SimExchange + the orchestrator over
 //!   candle CSV files merged by open time) and its deterministic [`BacktestReport`];
 //!   [`equity_chart_png`] draws its equity curve.
+//! - [`run_live`]: the live loop of `main_hybrid run` (a market feed, a [`LiveVenue`], the
+//!   orchestrator, a heartbeat file and a shutdown signal; state restored and saved).
 //!
 //! The allocation, rebalance and metrics modules use no async runtime, HTTP client, database
 //! or wall clock; time arrives as [`hybrid_core::Timestamp`] arguments.
@@ -52,6 +54,7 @@ mod allocation;
 mod backtest;
 mod chart;
 mod error;
+mod live;
 mod metrics;
 mod orchestrator;
 mod paper_state;
@@ -69,6 +72,7 @@ pub use crate::{
     },
     chart::equity_chart_png,
     error::EngineError,
+    live::{run_live, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData},
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
         performance_report, periods_per_year, sharpe_ratio, sortino_ratio, total_return_pct,

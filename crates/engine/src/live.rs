@@ -1,0 +1,419 @@
+//! The live loop of `main_hybrid run`: the same [`HybridOrchestrator`] as the backtest, fed
+//! event by event from a [`MarketFeed`] (Binance prices polled live, or candle files replayed
+//! as a live feed), until the feed ends or a shutdown is signalled.
+//!
+//! Per event (DESIGN.md, "The tick"): the venue sees the market first ([`LiveVenue::on_market`]:
+//! the paper exchange fills its resting orders), then the orchestrator gets the candle with
+//! those fills; at every new hour of market time it evaluates the modes, saves its state
+//! document and a status line is logged; the heartbeat file is rewritten with the current time.
+//! Prices between candles only move the paper exchange: their fills reach the orchestrator
+//! with the next candle.
+//!
+//! Restart: the orchestrator's state document is restored before its first candle (grids adopt
+//! their open orders), and a small progress document `live_run/<cohort>` remembers the close of
+//! the last candle traded, so a replay started again skips what it already traded (those
+//! candles only warm the regime detector up).
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use hybrid_core::{
+    Candle, Clock, CoreError, Fill, Order, Price, SimClock, Symbol, SymbolFilters, Timestamp,
+};
+use hybrid_exchange::{
+    binance::BinanceClient, Balance, Exchange, ExchangeError, MarketEvent, MarketFeed, OrderAck,
+    OrderRef, OrderRequest, PaperExchange, PaperStateStore, Ticker24h, TickerPrice, TradesFrom,
+};
+use hybrid_store::StoreError;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::orchestrator::{HybridOrchestrator, OrchestratorError};
+
+/// A venue the live loop can trade on: told about each market event before the orchestrator.
+pub trait LiveVenue: Exchange {
+    /// The venue's reaction to `event`: the fills it produced (a simulated venue matches its
+    /// resting orders; a real one reports nothing here).
+    ///
+    /// # Errors
+    /// [`ExchangeError::Storage`] when a simulated venue cannot save its account.
+    fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError>;
+}
+
+impl<S: PaperStateStore> LiveVenue for PaperExchange<ReplayMarketData, S> {
+    fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        self.market_data().observe(event);
+        paper_on_market(self, event)
+    }
+}
+
+impl<S: PaperStateStore> LiveVenue for PaperExchange<BinanceClient, S> {
+    fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        paper_on_market(self, event)
+    }
+}
+
+/// Binance itself (testnet or live): it matches orders on its side.
+impl LiveVenue for BinanceClient {
+    fn on_market(&self, _event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        Ok(Vec::new())
+    }
+}
+
+fn paper_on_market<D: Exchange, S: PaperStateStore>(
+    paper: &PaperExchange<D, S>,
+    event: &MarketEvent,
+) -> Result<Vec<Fill>, ExchangeError> {
+    match event {
+        MarketEvent::Candle { symbol, candle } => paper.on_candle(symbol, candle),
+        MarketEvent::Price { symbol, price, .. } => paper.on_price(symbol, *price),
+    }
+}
+
+/// The market data of a replayed paper run: the symbols' filters and the last replayed
+/// prices; it does not trade (the paper exchange does).
+#[derive(Debug)]
+pub struct ReplayMarketData {
+    filters: Vec<SymbolFilters>,
+    prices: Mutex<BTreeMap<Symbol, Price>>,
+}
+
+impl ReplayMarketData {
+    /// Market data for `filters`' symbols, no price known yet.
+    #[must_use]
+    pub fn new(filters: Vec<SymbolFilters>) -> Self {
+        Self {
+            filters,
+            prices: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Remembers the price an event carries.
+    pub fn observe(&self, event: &MarketEvent) {
+        let (symbol, price) = match event {
+            MarketEvent::Candle { symbol, candle } => (symbol, candle.close()),
+            MarketEvent::Price { symbol, price, .. } => (symbol, *price),
+        };
+        if let Ok(mut prices) = self.prices.lock() {
+            prices.insert(symbol.clone(), price);
+        }
+    }
+
+    fn last_prices(&self) -> BTreeMap<Symbol, Price> {
+        self.prices.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn no_trading() -> ExchangeError {
+        ExchangeError::InvalidRequest("replayed market data does not trade".to_owned())
+    }
+}
+
+impl Exchange for ReplayMarketData {
+    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
+        Ok(self.filters.clone())
+    }
+
+    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
+        self.filters
+            .iter()
+            .find(|f| &f.symbol == symbol)
+            .cloned()
+            .ok_or_else(|| ExchangeError::InvalidRequest(format!("unknown symbol {symbol}")))
+    }
+
+    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
+        self.last_prices().get(symbol).copied().ok_or_else(|| {
+            ExchangeError::InvalidRequest(format!("no replayed price of {symbol} yet"))
+        })
+    }
+
+    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
+        Ok(self
+            .last_prices()
+            .into_iter()
+            .map(|(symbol, price)| TickerPrice { symbol, price })
+            .collect())
+    }
+
+    async fn ticker_24h(&self, _symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn klines(
+        &self,
+        _symbol: &Symbol,
+        _interval: &str,
+        _start: Option<Timestamp>,
+        _end: Option<Timestamp>,
+        _limit: Option<u32>,
+    ) -> Result<Vec<Candle>, ExchangeError> {
+        Ok(Vec::new())
+    }
+
+    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn place_order(&self, _request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn query_order(
+        &self,
+        _symbol: &Symbol,
+        _order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn cancel_order(
+        &self,
+        _symbol: &Symbol,
+        _order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn open_orders(&self, _symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
+        Err(Self::no_trading())
+    }
+
+    async fn my_trades(
+        &self,
+        _symbol: &Symbol,
+        _from: TradesFrom,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        Err(Self::no_trading())
+    }
+}
+
+/// How the live loop runs.
+#[derive(Clone)]
+pub struct LiveConfig {
+    /// The orchestrator's cohort name (names the progress document).
+    pub cohort: String,
+    /// Length of the feed's candles in milliseconds (a candle's close = open + this).
+    pub interval_ms: i64,
+    /// Number of symbols traded: the orchestrator starts once each has had a candle.
+    pub n_symbols: usize,
+    /// The clock stamping events: the system clock live, `sim_clock` for a replay.
+    pub clock: Arc<dyn Clock>,
+    /// For a replay: the simulated clock, moved to each candle's close.
+    pub sim_clock: Option<Arc<SimClock>>,
+    /// File rewritten with the current time (milliseconds and RFC 3339) after every event.
+    pub heartbeat: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for LiveConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveConfig")
+            .field("cohort", &self.cohort)
+            .field("interval_ms", &self.interval_ms)
+            .field("n_symbols", &self.n_symbols)
+            .field("replay", &self.sim_clock.is_some())
+            .field("heartbeat", &self.heartbeat)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a live run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveSummary {
+    /// Market events handled (skipped ones included).
+    pub events: u64,
+    /// Candles traded.
+    pub candles: u64,
+    /// Candles of a replay skipped because an earlier run had already traded them.
+    pub skipped: u64,
+    /// Whether a saved state was restored.
+    pub resumed: bool,
+    /// Whether the run ended on a shutdown signal (otherwise the feed ended).
+    pub signalled: bool,
+    /// Whether the state was saved at the end.
+    pub state_saved: bool,
+    /// Close of the last candle traded.
+    pub last_candle_close: Option<Timestamp>,
+}
+
+/// Why the live loop stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The orchestrator failed.
+    #[error("{0}")]
+    Orchestrator(#[from] OrchestratorError),
+    /// The feed or the venue failed.
+    #[error("exchange: {0}")]
+    Exchange(#[from] ExchangeError),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The simulated clock refused a time.
+    #[error("{0}")]
+    Core(#[from] CoreError),
+    /// The heartbeat file cannot be written.
+    #[error("heartbeat {path}: {source}")]
+    Heartbeat {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The progress document does not parse.
+    #[error("progress document: {0}")]
+    Progress(String),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Progress {
+    last_candle_close_ms: Option<i64>,
+}
+
+fn progress_name(cohort: &str) -> String {
+    format!("live_run/{cohort}")
+}
+
+/// Runs the live loop until `feed` ends or `shutdown` turns `true`; the orchestrator state is
+/// saved at the end either way (when trading had started).
+///
+/// # Errors
+/// [`LiveError`]: a feed, venue, orchestrator, store or heartbeat failure stops the loop
+/// (the state document of the last full hour remains in the store).
+pub async fn run_live<F: MarketFeed, E: LiveVenue>(
+    feed: &mut F,
+    orchestrator: &mut HybridOrchestrator<E>,
+    config: &LiveConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<LiveSummary, LiveError> {
+    let name = progress_name(&config.cohort);
+    let resume_after = match orchestrator.store().load_state(&name)? {
+        Some(doc) => serde_json::from_value::<Progress>(doc.body)
+            .map_err(|e| LiveError::Progress(e.to_string()))?
+            .last_candle_close_ms
+            .map(Timestamp::from_millis),
+        None => None,
+    };
+    let mut summary = LiveSummary::default();
+    let mut seen = BTreeSet::new();
+    let mut started = false;
+    let mut tried_restore = false;
+    let mut pending_fills: Vec<Fill> = Vec::new();
+    let mut last_hour = 0_i64;
+    loop {
+        if *shutdown.borrow() {
+            summary.signalled = true;
+            break;
+        }
+        let next = tokio::select! {
+            biased;
+            _ = shutdown.changed() => {
+                summary.signalled = true;
+                break;
+            }
+            next = feed.next_event() => next?,
+        };
+        let Some(event) = next else {
+            break;
+        };
+        summary.events += 1;
+        if let MarketEvent::Candle { candle, .. } = &event {
+            let close = candle.open_time().plus_millis(config.interval_ms);
+            if let Some(sim) = &config.sim_clock {
+                if close > sim.now() {
+                    sim.advance_to(close)?;
+                }
+            }
+        }
+        let now = config.clock.now();
+        match &event {
+            MarketEvent::Price { .. } => {
+                pending_fills.extend(orchestrator.exchange().on_market(&event)?);
+            }
+            MarketEvent::Candle { symbol, candle } => {
+                let close = candle.open_time().plus_millis(config.interval_ms);
+                if resume_after.is_some_and(|t| close <= t) {
+                    orchestrator.warm_up(symbol, candle)?;
+                    summary.skipped += 1;
+                    touch_heartbeat(config, now)?;
+                    continue;
+                }
+                let mut fills = std::mem::take(&mut pending_fills);
+                fills.extend(orchestrator.exchange().on_market(&event)?);
+                if !tried_restore {
+                    tried_restore = true;
+                    if orchestrator.restore_state(now).await? {
+                        tracing::info!("saved state restored; continuing");
+                        started = true;
+                        summary.resumed = true;
+                        last_hour = now.as_millis() / Timestamp::HOUR_MS;
+                    }
+                }
+                orchestrator.on_candle(symbol, candle, fills, now).await?;
+                summary.candles += 1;
+                summary.last_candle_close = Some(close);
+                if !started {
+                    seen.insert(symbol.clone());
+                    if seen.len() >= config.n_symbols {
+                        orchestrator.start(now).await?;
+                        started = true;
+                        last_hour = now.as_millis() / Timestamp::HOUR_MS;
+                        save(orchestrator, &name, &summary, now)?;
+                    }
+                } else if now.as_millis() / Timestamp::HOUR_MS > last_hour {
+                    last_hour = now.as_millis() / Timestamp::HOUR_MS;
+                    let snapshot = orchestrator.on_hour(now).await?;
+                    save(orchestrator, &name, &summary, now)?;
+                    let journal = orchestrator.journal();
+                    tracing::info!(
+                        time = %now,
+                        equity = %snapshot.equity,
+                        candles = summary.candles,
+                        orders = journal.n_orders,
+                        fills = journal.n_fills,
+                        modes = ?orchestrator.modes(),
+                        "status"
+                    );
+                }
+            }
+        }
+        touch_heartbeat(config, now)?;
+    }
+    if started {
+        save(orchestrator, &name, &summary, config.clock.now())?;
+        summary.state_saved = true;
+    }
+    Ok(summary)
+}
+
+fn save<E: Exchange>(
+    orchestrator: &HybridOrchestrator<E>,
+    name: &str,
+    summary: &LiveSummary,
+    now: Timestamp,
+) -> Result<(), LiveError> {
+    orchestrator.save_state(now)?;
+    let progress = Progress {
+        last_candle_close_ms: summary.last_candle_close.map(Timestamp::as_millis),
+    };
+    let body = serde_json::to_value(&progress).map_err(|e| LiveError::Progress(e.to_string()))?;
+    orchestrator.store().save_state(name, &body, now)?;
+    Ok(())
+}
+
+fn touch_heartbeat(config: &LiveConfig, now: Timestamp) -> Result<(), LiveError> {
+    let Some(path) = &config.heartbeat else {
+        return Ok(());
+    };
+    std::fs::write(path, format!("{} {now}\n", now.as_millis())).map_err(|source| {
+        LiveError::Heartbeat {
+            path: path.clone(),
+            source,
+        }
+    })
+}
