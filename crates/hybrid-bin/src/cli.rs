@@ -42,6 +42,36 @@ pub(crate) enum Command {
     /// Replay candle CSV files through the hybrid engine (simulated clock and exchange) and
     /// print a report; writes report.json and equity.png into --out.
     Backtest(BacktestArgs),
+    /// The live loop: paper trading on public Binance prices by default (no keys), or a replay
+    /// of candle files as a live feed; SIGINT/SIGTERM stop it with the state saved.
+    Run(RunArgs),
+}
+
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Market data: `binance` (public prices, polled) or `replay:DIR` (DIR/SYMBOL-INTERVAL.csv
+    /// candle files played as a live feed); overrides market.source.
+    #[arg(long, value_name = "SOURCE")]
+    pub(crate) market: Option<String>,
+    /// Replay pace: `fast` (no waiting) or a factor N (N× real time: 60 plays an hour of
+    /// candles in a minute).
+    #[arg(long, default_value = "fast", value_name = "fast|N")]
+    pub(crate) speed: String,
+    /// Where orders go: paper (simulated fills), testnet or live (both need
+    /// HYBRID_BINANCE_API_KEY/SECRET; live also exchange.live_confirmed = true); overrides
+    /// exchange.backend.
+    #[arg(long, value_name = "BACKEND", value_parser = ["paper", "testnet", "live"])]
+    pub(crate) exchange: Option<String>,
+    /// Comma-separated symbols (default: trading.symbols).
+    #[arg(long, value_name = "LIST")]
+    pub(crate) symbols: Option<String>,
+    /// Candle interval of the feed (and of the replayed files).
+    #[arg(long, default_value = "1m")]
+    pub(crate) interval: String,
+    /// File rewritten with the current time on every tick.
+    #[arg(long, value_name = "PATH", default_value = "data/heartbeat")]
+    pub(crate) heartbeat: PathBuf,
 }
 
 /// Arguments of `backtest`.

@@ -4,6 +4,7 @@ mod backtest;
 mod check_config;
 mod fetch_klines;
 mod migrate;
+mod run;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&loaded),
         Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
         Command::Backtest(args) => backtest::run(args),
+        Command::Run(args) => run::run(&loaded, args),
     }
 }
 
@@ -36,6 +38,15 @@ fn load_config(cli: &Cli) -> Result<LoadedConfig, config::ConfigErrors> {
         database_url: cli.database.clone(),
         log_format: cli.log_format,
         verbosity: cli.verbose,
+        ..Overrides::default()
+    };
+    let overrides = match &cli.command {
+        Command::Run(args) => Overrides {
+            exchange_backend: args.exchange.clone(),
+            market_source: args.market.clone(),
+            ..overrides
+        },
+        _ => overrides,
     };
     config::load(cli.config.as_deref(), &env, &overrides)
 }

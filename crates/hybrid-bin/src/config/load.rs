@@ -42,6 +42,10 @@ impl fmt::Display for Origin {
 pub(crate) struct Overrides {
     pub(crate) database_url: Option<String>,
     pub(crate) log_format: Option<LogFormat>,
+    /// `run --exchange`: overrides `exchange.backend` (validated like the configured value).
+    pub(crate) exchange_backend: Option<String>,
+    /// `run --market`: overrides `market.source`.
+    pub(crate) market_source: Option<String>,
     /// `-v` count: 1 = debug, 2 or more = trace.
     pub(crate) verbosity: u8,
 }
@@ -272,6 +276,20 @@ impl Merge {
                 Origin::Cli("--log-format"),
                 "--log-format",
             );
+        }
+        let texts = [
+            (
+                "exchange",
+                "backend",
+                &overrides.exchange_backend,
+                "--exchange",
+            ),
+            ("market", "source", &overrides.market_source, "--market"),
+        ];
+        for (section, name, value, flag) in texts {
+            if let (Some(value), Some(key)) = (value, schema::find(section, name)) {
+                self.set(key, &Value::String(value.clone()), Origin::Cli(flag), flag);
+            }
         }
         if overrides.verbosity > 0 {
             let level = if overrides.verbosity == 1 {

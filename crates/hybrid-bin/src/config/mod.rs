@@ -12,4 +12,4 @@ pub(crate) use load::{
     load, mask_url as load_mask_url, show as load_show, ConfigErrors, LoadedConfig, Overrides,
 };
 pub(crate) use schema::{KEYS, SECRET_ENV_VARS};
-pub(crate) use typed::{Config, LogFormat};
+pub(crate) use typed::{Config, ExchangeBackend, LogFormat};

@@ -1,0 +1,375 @@
+//! `main_hybrid run`: the live loop. Wires a market feed (Binance prices polled, or candle
+//! files replayed as a live feed), a venue (the paper exchange kept in the database, or Binance
+//! testnet/live), the orchestrator and the shutdown signals into `hybrid_engine::run_live`.
+
+use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use rust_decimal::Decimal;
+use tokio::sync::watch;
+
+use hybrid_core::{CandleCsvReader, Clock, SimClock, Symbol, SymbolFilters, SystemClock};
+use hybrid_engine::{
+    candle_path, interval_ms, replay_filters, run_live, HybridOrchestrator, LiveConfig, LiveVenue,
+    OrchestratorConfig, ReplayMarketData, StorePaperState,
+};
+use hybrid_exchange::{
+    binance::{BinanceClient, BinanceConfig, BinanceEnvironment, Credentials},
+    Balance, CandleReplayFeed, Exchange, MarketFeed, MatchingConfig, PaperExchange, PollingFeed,
+    ReplaySpeed,
+};
+use hybrid_store::Store;
+
+use super::UsageError;
+use crate::{
+    cli::RunArgs,
+    config::{ExchangeBackend, LoadedConfig},
+};
+
+/// The paper account's document name in the store.
+const PAPER_ACCOUNT: &str = "default";
+
+/// Where market data comes from.
+enum Market {
+    Binance,
+    Replay(PathBuf),
+}
+
+/// Validates the arguments and runs the loop on a single-threaded runtime until the feed ends
+/// or SIGINT/SIGTERM.
+pub(crate) fn run(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<()> {
+    let config = &loaded.config;
+    let market = parse_market(&config.market.source)?;
+    let speed = parse_speed(&args.speed)?;
+    interval_ms(&args.interval).map_err(|e| UsageError(format!("--interval: {e}")))?;
+    let symbols = match &args.symbols {
+        Some(list) => parse_symbols(list)?,
+        None => config.trading.symbols.clone(),
+    };
+    if symbols.is_empty() {
+        return Err(UsageError("--symbols: name at least one symbol".to_owned()).into());
+    }
+    if let Market::Replay(dir) = &market {
+        for symbol in &symbols {
+            let path = candle_path(dir, symbol, &args.interval);
+            if !path.is_file() {
+                return Err(UsageError(format!(
+                    "no candle file {} (download it with fetch-klines)",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(loaded, args, market, speed, symbols))
+}
+
+async fn run_async(
+    loaded: &LoadedConfig,
+    args: &RunArgs,
+    market: Market,
+    speed: ReplaySpeed,
+    symbols: Vec<Symbol>,
+) -> anyhow::Result<()> {
+    let config = &loaded.config;
+    let url = &config.database.url;
+    let shown = crate::config::load_mask_url(url);
+    let open_store = || -> anyhow::Result<Store> {
+        let store =
+            Store::open(url).with_context(|| format!("cannot open the database {shown}"))?;
+        store
+            .run_migrations()
+            .with_context(|| format!("migrating {shown} failed"))?;
+        Ok(store)
+    };
+    let store = open_store()?;
+    let interval = interval_ms(&args.interval)?;
+    if let Some(parent) = args
+        .heartbeat
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut live = LiveConfig {
+        cohort: OrchestratorConfig::backtest_defaults().cohort_name,
+        interval_ms: interval,
+        n_symbols: symbols.len(),
+        clock: Arc::new(SystemClock),
+        sim_clock: None,
+        heartbeat: Some(args.heartbeat.clone()),
+    };
+    let matching = MatchingConfig {
+        maker_fee: config.exchange.fee_rate,
+        taker_fee: config.exchange.fee_rate,
+        ..MatchingConfig::default()
+    };
+    let backend = config.exchange.backend;
+    match market {
+        Market::Replay(dir) => {
+            if backend != ExchangeBackend::Paper {
+                return Err(UsageError(
+                    "--market replay:DIR trades on the paper exchange only (--exchange paper)"
+                        .to_owned(),
+                )
+                .into());
+            }
+            let (filters, start) = replay_start(&dir, &symbols, &args.interval, interval)?;
+            let sim = Arc::new(SimClock::new(start));
+            let clock: Arc<dyn Clock> = sim.clone();
+            live.clock = Arc::clone(&clock);
+            live.sim_clock = Some(sim);
+            let paper = paper_exchange(
+                ReplayMarketData::new(filters.clone()),
+                open_store()?,
+                &clock,
+                matching,
+                &filters,
+                config.exchange.paper_initial_quote,
+            )?;
+            let feed = CandleReplayFeed::open_dir(&dir, &symbols, &args.interval, speed)?;
+            tracing::info!(dir = %dir.display(), ?speed, "replaying candles as a live feed on the paper exchange");
+            drive(feed, paper, store, filters, &live).await
+        }
+        Market::Binance => {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let base = if config.exchange.base_url.is_empty() {
+                None
+            } else {
+                Some(config.exchange.base_url.clone())
+            };
+            let public = |environment| match &base {
+                Some(url) => BinanceConfig::with_base_url(url.clone()),
+                None => BinanceConfig::new(environment),
+            };
+            let market_data = BinanceClient::with_clock(
+                public(BinanceEnvironment::MarketData),
+                Arc::clone(&clock),
+            )?;
+            let feed = PollingFeed::new(
+                BinanceClient::with_clock(
+                    public(BinanceEnvironment::MarketData),
+                    Arc::clone(&clock),
+                )?,
+                symbols.clone(),
+                &args.interval,
+                Duration::from_secs(u64::from(config.trading.tick_interval_secs)),
+                Arc::clone(&clock),
+            )?;
+            let mut filters = Vec::with_capacity(symbols.len());
+            for symbol in &symbols {
+                filters.push(
+                    market_data
+                        .symbol_filters(symbol)
+                        .await
+                        .with_context(|| format!("cannot read the filters of {symbol}"))?,
+                );
+            }
+            match backend {
+                ExchangeBackend::Paper => {
+                    let paper = paper_exchange(
+                        market_data,
+                        open_store()?,
+                        &clock,
+                        matching,
+                        &filters,
+                        config.exchange.paper_initial_quote,
+                    )?;
+                    tracing::info!("paper trading on Binance prices");
+                    drive(feed, paper, store, filters, &live).await
+                }
+                ExchangeBackend::Testnet | ExchangeBackend::Live => {
+                    let (key, secret) = (
+                        std::env::var("HYBRID_BINANCE_API_KEY").unwrap_or_default(),
+                        std::env::var("HYBRID_BINANCE_API_SECRET").unwrap_or_default(),
+                    );
+                    let environment = if backend == ExchangeBackend::Live {
+                        BinanceEnvironment::Mainnet
+                    } else {
+                        BinanceEnvironment::Testnet
+                    };
+                    let signed =
+                        public(environment).with_credentials(Credentials::hmac(key, &secret));
+                    let exchange = BinanceClient::with_clock(signed, Arc::clone(&clock))?;
+                    tracing::warn!(?backend, "trading on Binance");
+                    drive(feed, exchange, store, filters, &live).await
+                }
+            }
+        }
+    }
+}
+
+/// Builds the orchestrator, installs the signal handlers and runs the loop.
+async fn drive<F: MarketFeed, E: LiveVenue>(
+    mut feed: F,
+    exchange: E,
+    store: Store,
+    filters: Vec<SymbolFilters>,
+    live: &LiveConfig,
+) -> anyhow::Result<()> {
+    let mut orchestrator = HybridOrchestrator::new(
+        exchange,
+        store,
+        OrchestratorConfig::backtest_defaults(),
+        filters,
+        live.clock.now(),
+    )
+    .context("cannot start the orchestrator")?;
+    let shutdown = shutdown_signal()?;
+    let summary = run_live(&mut feed, &mut orchestrator, live, shutdown)
+        .await
+        .context("the live loop stopped")?;
+    let journal = orchestrator.journal();
+    let how = if summary.signalled {
+        "stopped by signal"
+    } else {
+        "feed ended"
+    };
+    let saved = if summary.state_saved {
+        "state saved"
+    } else {
+        "nothing to save (trading had not started)"
+    };
+    println!(
+        "{how}; {saved}: {} candles traded ({} skipped as already traded), {} orders, {} fills{}",
+        summary.candles,
+        summary.skipped,
+        journal.n_orders,
+        journal.n_fills,
+        if summary.resumed {
+            ", resumed from the saved state"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// A watch flag turned `true` on SIGINT or SIGTERM.
+fn shutdown_signal() -> anyhow::Result<watch::Receiver<bool>> {
+    let (sender, receiver) = watch::channel(false);
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested; stopping after the current event");
+        let _ = sender.send(true);
+    });
+    Ok(receiver)
+}
+
+fn paper_exchange<D: Exchange>(
+    market_data: D,
+    store: Store,
+    clock: &Arc<dyn Clock>,
+    matching: MatchingConfig,
+    filters: &[SymbolFilters],
+    initial_quote: Decimal,
+) -> anyhow::Result<PaperExchange<D, StorePaperState>> {
+    let quote = filters
+        .first()
+        .map(|f| f.symbol.quote())
+        .context("no symbol to trade")?;
+    let state = StorePaperState::new(Arc::new(store), PAPER_ACCOUNT, Arc::clone(clock));
+    PaperExchange::open(
+        market_data,
+        state,
+        Arc::clone(clock),
+        matching,
+        filters.to_vec(),
+        &[Balance {
+            asset: quote,
+            free: initial_quote,
+            locked: Decimal::ZERO,
+        }],
+    )
+    .context("cannot open the paper account")
+}
+
+/// The replay's filters (from each file's first price) and the close of its first candle.
+fn replay_start(
+    dir: &std::path::Path,
+    symbols: &[Symbol],
+    interval: &str,
+    interval_ms: i64,
+) -> anyhow::Result<(Vec<SymbolFilters>, hybrid_core::Timestamp)> {
+    let mut filters = Vec::with_capacity(symbols.len());
+    let mut start = None;
+    for symbol in symbols {
+        let path = candle_path(dir, symbol, interval);
+        let mut reader = CandleCsvReader::open(&path)?;
+        let first = reader
+            .next()
+            .transpose()?
+            .with_context(|| format!("{} holds no candle", path.display()))?;
+        filters.push(replay_filters(symbol.clone(), first.close()));
+        let close = first.open_time().plus_millis(interval_ms);
+        start = Some(start.map_or(close, |s: hybrid_core::Timestamp| s.min(close)));
+    }
+    let start = start.context("no symbol to replay")?;
+    Ok((filters, start))
+}
+
+fn parse_market(source: &str) -> Result<Market, UsageError> {
+    if source == "binance" {
+        return Ok(Market::Binance);
+    }
+    match source.strip_prefix("replay:") {
+        Some(dir) if !dir.is_empty() => Ok(Market::Replay(PathBuf::from(dir))),
+        _ => Err(UsageError(format!(
+            "--market {source:?}: expected binance or replay:DIR"
+        ))),
+    }
+}
+
+fn parse_speed(text: &str) -> Result<ReplaySpeed, UsageError> {
+    if text == "fast" {
+        return Ok(ReplaySpeed::Fast);
+    }
+    f64::from_str(text)
+        .ok()
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .map(ReplaySpeed::Factor)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--speed {text:?}: expected fast or a positive factor"
+            ))
+        })
+}
+
+fn parse_symbols(list: &str) -> Result<Vec<Symbol>, UsageError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn market_and_speed_are_parsed_or_refused() {
+        assert!(matches!(parse_market("binance"), Ok(Market::Binance)));
+        assert!(matches!(parse_market("replay:/x"), Ok(Market::Replay(_))));
+        assert!(parse_market("replay:").is_err());
+        assert!(parse_market("kraken").is_err());
+        assert_eq!(parse_speed("fast").unwrap(), ReplaySpeed::Fast);
+        assert_eq!(parse_speed("60").unwrap(), ReplaySpeed::Factor(60.0));
+        assert!(parse_speed("0").is_err());
+        assert!(parse_speed("slow").is_err());
+    }
+}
