@@ -423,3 +423,150 @@ fn backtest_replays_real_candles_prints_a_report_and_writes_json() {
         text(&bad.stderr)
     );
 }
+
+/// Writes the first `n` real BTCUSDT one-minute candles into `dir/BTCUSDT-1m.csv`.
+fn write_replay_dir(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = std::fs::File::create(dir.join("BTCUSDT-1m.csv")).unwrap();
+    let mut writer = hybrid_core::CandleCsvWriter::new(std::io::BufWriter::new(file)).unwrap();
+    for candle in real_candles(n) {
+        writer.write(&candle).unwrap();
+    }
+}
+
+fn run_replay(dir: &Path, replay: &str, speed: &str) -> Output {
+    let market = format!("replay:{replay}");
+    main_hybrid(
+        dir,
+        &[
+            "run",
+            "--market",
+            &market,
+            "--speed",
+            speed,
+            "--symbols",
+            "BTCUSDT",
+            "--database",
+            "sqlite://x.db",
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn run_replays_candles_as_a_live_feed_and_a_second_run_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    write_replay_dir(&dir.path().join("first"), 300);
+    let out = run_replay(dir.path(), "first", "fast");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(stdout.contains("feed ended; state saved"), "{stdout}");
+    let heartbeat = std::fs::read_to_string(dir.path().join("data/heartbeat")).unwrap();
+    assert!(heartbeat.contains("2024-"), "{heartbeat}");
+
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let cohort = hybrid_engine::OrchestratorConfig::backtest_defaults().cohort_name;
+    let first_orders = {
+        let store = hybrid_store::Store::open(&url).unwrap();
+        assert!(store
+            .load_state(&format!("hybrid_state/{cohort}"))
+            .unwrap()
+            .is_some());
+        assert!(store
+            .load_state("paper_exchange/default")
+            .unwrap()
+            .is_some());
+        store.open_orders(None).unwrap()
+    };
+    assert!(!first_orders.is_empty(), "the grid left resting orders");
+
+    // The same candles and 300 more: the first 300 are skipped, trading continues.
+    write_replay_dir(&dir.path().join("more"), 600);
+    let out = run_replay(dir.path(), "more", "fast");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(stdout.contains("300 skipped"), "{stdout}");
+    assert!(stdout.contains("resumed from the saved state"), "{stdout}");
+    let store = hybrid_store::Store::open(&url).unwrap();
+    let orders = store.open_orders(None).unwrap();
+    let mut ids: Vec<String> = orders
+        .iter()
+        .map(|o| o.client_order_id.to_string())
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate client order ids");
+    for order in &first_orders {
+        assert!(store.get_order(&order.client_order_id).unwrap().is_some());
+    }
+}
+
+#[test]
+fn run_stops_cleanly_on_sigterm_with_the_state_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    write_replay_dir(&dir.path().join("slow"), 300);
+    // 60× real time: one one-minute candle per second.
+    let child = Command::new(env!("CARGO_BIN_EXE_main_hybrid"))
+        .args([
+            "run",
+            "--market",
+            "replay:slow",
+            "--speed",
+            "60",
+            "--symbols",
+            "BTCUSDT",
+            "--database",
+            "sqlite://x.db",
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let heartbeat = dir.path().join("data/heartbeat");
+    let started = std::time::Instant::now();
+    while !heartbeat.exists() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(heartbeat.exists(), "no heartbeat within 10 s");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(
+        stdout.contains("stopped by signal; state saved"),
+        "{stdout}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let store = hybrid_store::Store::open(&url).unwrap();
+    let cohort = hybrid_engine::OrchestratorConfig::backtest_defaults().cohort_name;
+    assert!(store
+        .load_state(&format!("hybrid_state/{cohort}"))
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn run_on_live_without_confirmation_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = main_hybrid(
+        dir.path(),
+        &["run", "--exchange", "live", "--database", "sqlite://x.db"],
+        &[
+            ("HYBRID_BINANCE_API_KEY", "test-key-not-real"),
+            ("HYBRID_BINANCE_API_SECRET", "test-secret-not-real"),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("live_confirmed"), "{stderr}");
+    assert!(!dir.path().join("x.db").exists(), "nothing ran");
+}
