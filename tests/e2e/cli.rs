@@ -503,6 +503,10 @@ fn run_replays_candles_as_a_live_feed_and_a_second_run_continues() {
 }
 
 #[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a synchronous test polling a child process"
+)]
 fn run_stops_cleanly_on_sigterm_with_the_state_saved() {
     let dir = tempfile::tempdir().unwrap();
     write_replay_dir(&dir.path().join("slow"), 300);
