@@ -2,10 +2,10 @@
 //! candle (spec §5, DESIGN "The tick").
 //!
 //! For every candle of a symbol the orchestrator: aggregates it into daily candles (and, when a
-//! day closes, asks the [`RegimeDetector`] for the regime); feeds the price to the
-//! [`RiskGuard`] circuit breaker; books the exchange's fills (store, trade pairs, grid);
-//! walks the stop-loss book along the candle's path and sells what fires; then runs the mode's
-//! behaviour (the grid's intents, the CASH exit deadline). Once an hour
+//! day closes, asks the [`RegimeDetector`](hybrid_market::RegimeDetector) for the regime);
+//! feeds the price to the [`RiskGuard`] circuit breaker; books the exchange's fills (store,
+//! trade pairs, grid); walks the stop-loss book along the candle's path and sells what fires; then
+//! runs the mode's behaviour (the grid's intents, the CASH exit deadline). Once an hour
 //! ([`HybridOrchestrator::on_hour`]) each symbol's [`ModeManager`] evaluates the latest
 //! regime with its hysteresis; a switch runs [`plan_transition`]'s steps. Every order goes
 //! through the guard, is recorded in the [`Store`] before it is sent, and carries a client
@@ -38,7 +38,7 @@ use hybrid_core::{
     SymbolFilters, Timestamp, TradingMode,
 };
 use hybrid_exchange::{candle_path, Exchange, ExchangeError};
-use hybrid_market::{MarketError, RegimeConfig, RegimeDetector, RegimeReport};
+use hybrid_market::{MarketError, RegimeConfig, RegimeReport};
 use hybrid_modes::{HybridConfig, ModeManager, ModesError, Probability, RegimeInput};
 use hybrid_risk::{GuardConfig, RiskError, RiskGuard, StopConfig, StopIntent, StopLossBook};
 use hybrid_store::{NewCohort, NewEvent, Store, StoreError};
@@ -224,10 +224,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         let mut states = BTreeMap::new();
         for filters in symbols {
             let manager = ModeManager::new(config.hybrid.clone(), now)?;
-            let detector = RegimeDetector::new(config.regime);
             states.insert(
                 filters.symbol.clone(),
-                SymbolState::new(filters, manager, detector),
+                SymbolState::new(filters, manager, config.regime),
             );
         }
         Ok(Self {

@@ -4,7 +4,9 @@
 
 use hybrid_core::{Asset, Candle, Notional, Price, SymbolFilters, Timestamp, TradingMode};
 use hybrid_grid::GridBot;
-use hybrid_market::{DailyCandleAggregator, RegimeDetector, RegimeReport};
+use hybrid_market::{
+    DailyCandleAggregator, DetectionMethod, RegimeConfig, RegimeDetector, RegimeReport,
+};
 use hybrid_modes::ModeManager;
 use hybrid_store::ExitReason;
 
@@ -12,6 +14,10 @@ use super::OrchestratorError;
 
 /// Daily candles kept per symbol: a year and a half, more than the detector's training window.
 const MAX_DAILY_CANDLES: usize = 550;
+
+/// Days of history one daily feature row looks back on (`hybrid_market`'s feature window):
+/// the HMM's last `n` feature rows depend only on the last `n + FEATURE_LOOKBACK_DAYS` days.
+const FEATURE_LOOKBACK_DAYS: usize = 7;
 
 /// Who sent an order, so its fills go to the right place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +44,9 @@ pub(crate) struct SymbolState {
     pub(crate) mode: TradingMode,
     pub(crate) manager: ModeManager,
     detector: RegimeDetector,
+    /// Daily candles the HMM path of the detector reads: its training window plus the feature
+    /// look-back (passing only these gives the same report, see [`Self::observe`]).
+    hmm_days: usize,
     aggregator: DailyCandleAggregator,
     daily: Vec<Candle>,
     /// The detector's latest report, refreshed when a day closes.
@@ -54,16 +63,13 @@ pub(crate) struct SymbolState {
 }
 
 impl SymbolState {
-    pub(crate) fn new(
-        filters: SymbolFilters,
-        manager: ModeManager,
-        detector: RegimeDetector,
-    ) -> Self {
+    pub(crate) fn new(filters: SymbolFilters, manager: ModeManager, regime: RegimeConfig) -> Self {
         Self {
             filters,
             mode: manager.mode(),
             manager,
-            detector,
+            detector: RegimeDetector::new(regime),
+            hmm_days: regime.training_days.max(regime.min_training_days) + FEATURE_LOOKBACK_DAYS,
             aggregator: DailyCandleAggregator::default(),
             daily: Vec::new(),
             report: None,
@@ -88,7 +94,19 @@ impl SymbolState {
             }
             let now = day.open_time().plus_millis(Timestamp::DAY_MS);
             // Too few days is not an error: the manager keeps its mode without a report.
-            self.report = self.detector.detect(&self.daily, now).ok();
+            // Speed (the detector's cost is linear in the days passed): the HMM reads only the
+            // last `hmm_days`, so those alone give the same report; the rules (used when the
+            // model cannot be fitted) read every day, so they get them all.
+            let recent = &self.daily[self.daily.len().saturating_sub(self.hmm_days)..];
+            self.report = match self.detector.detect(recent, now) {
+                Ok(report)
+                    if report.method == DetectionMethod::Hmm
+                        || recent.len() == self.daily.len() =>
+                {
+                    Some(report)
+                }
+                _ => self.detector.detect(&self.daily, now).ok(),
+            };
         }
         Ok(())
     }
