@@ -574,3 +574,62 @@ fn run_on_live_without_confirmation_exits_2() {
     assert!(stderr.contains("live_confirmed"), "{stderr}");
     assert!(!dir.path().join("x.db").exists(), "nothing ran");
 }
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a synchronous test polling a child process"
+)]
+fn run_paper_trades_on_polled_binance_prices_from_the_fake_server() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let symbol = hybrid_core::Symbol::new("BTCUSDT").unwrap();
+    let candles = real_candles(50);
+    let mut config = hybrid_testkit::binance::FakeBinanceConfig::new("k", "s");
+    config.symbols = vec![hybrid_engine::replay_filters(
+        symbol.clone(),
+        candles[0].close(),
+    )];
+    let fake = runtime.block_on(hybrid_testkit::binance::spawn(config));
+    fake.set_price(&symbol, candles[49].close());
+    fake.set_klines(&symbol, "1m", candles);
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_main_hybrid"))
+        .args(["run", "--symbols", "BTCUSDT", "--database", "sqlite://x.db"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HYBRID_EXCHANGE__BASE_URL", fake.base_url())
+        .env("HYBRID_TRADING__TICK_INTERVAL_SECS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let heartbeat = dir.path().join("data/heartbeat");
+    let started = std::time::Instant::now();
+    while !heartbeat.exists() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(heartbeat.exists(), "no heartbeat");
+    assert!(
+        stdout.contains("stopped by signal; state saved"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 candles traded"), "{stdout}");
+    let polls = fake
+        .requests()
+        .iter()
+        .filter(|r| format!("{r:?}").contains("ticker/price"))
+        .count();
+    assert!(polls >= 2, "the prices were polled every second: {polls}");
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let store = hybrid_store::Store::open(&url).unwrap();
+    assert!(!store.open_orders(None).unwrap().is_empty());
+}
