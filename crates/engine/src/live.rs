@@ -370,13 +370,18 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                     let snapshot = orchestrator.on_hour(now).await?;
                     save(orchestrator, &name, &summary, now)?;
                     let journal = orchestrator.journal();
+                    let modes: Vec<String> = orchestrator
+                        .modes()
+                        .iter()
+                        .map(|(symbol, mode)| format!("{symbol}={mode:?}"))
+                        .collect();
                     tracing::info!(
                         time = %now,
-                        equity = %snapshot.equity,
+                        equity = %snapshot.equity.value().round_dp(2),
                         candles = summary.candles,
                         orders = journal.n_orders,
                         fills = journal.n_fills,
-                        modes = ?orchestrator.modes(),
+                        modes = %modes.join(" "),
                         "status"
                     );
                 }
