@@ -422,3 +422,134 @@ fn touch_heartbeat(config: &LiveConfig, now: Timestamp) -> Result<(), LiveError>
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use hybrid_core::CandleCsvReader;
+    use hybrid_exchange::{CandleReplayFeed, MatchingConfig, MemoryPaperStore, ReplaySpeed};
+    use hybrid_store::Store;
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::{backtest::replay_filters, orchestrator::OrchestratorConfig};
+
+    type Paper = PaperExchange<ReplayMarketData, MemoryPaperStore>;
+
+    const START_MS: i64 = 1_720_000_000_000 / Timestamp::HOUR_MS * Timestamp::HOUR_MS;
+
+    fn symbol() -> Symbol {
+        Symbol::new("BTCUSDT").unwrap()
+    }
+
+    /// `n` one-minute candles oscillating between 95 and 105.
+    fn feed(n: i64) -> CandleReplayFeed<Cursor<Vec<u8>>> {
+        let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
+        for i in 0..n {
+            let price = 100 + (i % 10) - 5;
+            let time = START_MS + i * Timestamp::MINUTE_MS;
+            text.push_str(&format!(
+                "{time},{price},{},{},{price},10\n",
+                price + 1,
+                price - 1
+            ));
+        }
+        let reader = CandleCsvReader::new(Cursor::new(text.into_bytes()), "test.csv");
+        CandleReplayFeed::from_readers(vec![(symbol(), reader)], ReplaySpeed::Fast).unwrap()
+    }
+
+    fn setup(
+        dir: &std::path::Path,
+        paper_state: MemoryPaperStore,
+        store: Store,
+    ) -> (HybridOrchestrator<Paper>, LiveConfig) {
+        let start = Timestamp::from_millis(START_MS + Timestamp::MINUTE_MS);
+        let sim = Arc::new(SimClock::new(start));
+        let clock: Arc<dyn Clock> = sim.clone();
+        let filters = vec![replay_filters(
+            symbol(),
+            Price::new(Decimal::from(100)).unwrap(),
+        )];
+        let paper = PaperExchange::open(
+            ReplayMarketData::new(filters.clone()),
+            paper_state,
+            Arc::clone(&clock),
+            MatchingConfig::default(),
+            filters.clone(),
+            &[Balance {
+                asset: symbol().quote(),
+                free: Decimal::from(1000),
+                locked: Decimal::ZERO,
+            }],
+        )
+        .unwrap();
+        let config = OrchestratorConfig::backtest_defaults();
+        let live = LiveConfig {
+            cohort: config.cohort_name.clone(),
+            interval_ms: Timestamp::MINUTE_MS,
+            n_symbols: 1,
+            clock: Arc::clone(&clock),
+            sim_clock: Some(sim),
+            heartbeat: Some(dir.join("heartbeat")),
+        };
+        let orchestrator = HybridOrchestrator::new(paper, store, config, filters, start).unwrap();
+        (orchestrator, live)
+    }
+
+    #[tokio::test]
+    async fn a_replay_trades_saves_and_a_restart_continues_after_the_last_candle() {
+        let dir = tempfile::tempdir().unwrap();
+        let paper_state = MemoryPaperStore::default();
+        let (mut orchestrator, live) = setup(
+            dir.path(),
+            paper_state.clone(),
+            Store::open("sqlite::memory:").unwrap(),
+        );
+        let (_tx, rx) = watch::channel(false);
+        let summary = run_live(&mut feed(120), &mut orchestrator, &live, rx)
+            .await
+            .unwrap();
+        assert_eq!(summary.candles, 120);
+        assert!(summary.state_saved && !summary.signalled && !summary.resumed);
+        let heartbeat = std::fs::read_to_string(dir.path().join("heartbeat")).unwrap();
+        let last_close = START_MS + 120 * Timestamp::MINUTE_MS;
+        assert!(
+            heartbeat.starts_with(&last_close.to_string()),
+            "{heartbeat}"
+        );
+        assert!(orchestrator.journal().n_orders > 0);
+
+        let (_, store) = orchestrator.into_parts();
+        let (mut orchestrator, live) = setup(dir.path(), paper_state, store);
+        let (_tx, rx) = watch::channel(false);
+        let summary = run_live(&mut feed(200), &mut orchestrator, &live, rx)
+            .await
+            .unwrap();
+        assert_eq!((summary.skipped, summary.candles), (120, 80));
+        assert!(summary.resumed && summary.state_saved);
+        assert_eq!(
+            summary.last_candle_close,
+            Some(Timestamp::from_millis(
+                START_MS + 200 * Timestamp::MINUTE_MS
+            ))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_signalled_shutdown_stops_before_the_next_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut orchestrator, live) = setup(
+            dir.path(),
+            MemoryPaperStore::default(),
+            Store::open("sqlite::memory:").unwrap(),
+        );
+        let (tx, rx) = watch::channel(false);
+        tx.send(true).unwrap();
+        let summary = run_live(&mut feed(10), &mut orchestrator, &live, rx)
+            .await
+            .unwrap();
+        assert!(summary.signalled && !summary.state_saved);
+        assert_eq!(summary.events, 0);
+    }
+}
