@@ -592,6 +592,11 @@ fn run_paper_trades_on_polled_binance_prices_from_the_fake_server() {
     let fake = runtime.block_on(hybrid_testkit::binance::spawn(config));
     fake.set_price(&symbol, candles[49].close());
     fake.set_klines(&symbol, "1m", candles);
+    // The first price poll fails: the loop logs it and polls again at the next tick.
+    fake.inject(
+        hybrid_testkit::binance::Route::TickerPrice,
+        hybrid_testkit::binance::Fault::MalformedJson,
+    );
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_main_hybrid"))
         .args(["run", "--symbols", "BTCUSDT", "--database", "sqlite://x.db"])
@@ -623,6 +628,8 @@ fn run_paper_trades_on_polled_binance_prices_from_the_fake_server() {
         "{stdout}"
     );
     assert!(stdout.contains("1 candles traded"), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("retrying at the next tick"), "{stderr}");
     let polls = fake
         .requests()
         .iter()

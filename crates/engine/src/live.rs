@@ -280,10 +280,11 @@ fn progress_name(cohort: &str) -> String {
 }
 
 /// Runs the live loop until `feed` ends or `shutdown` turns `true`; the orchestrator state is
-/// saved at the end either way (when trading had started).
+/// saved at the end either way (when trading had started). A live feed's failures (no
+/// `sim_clock`) are logged and retried at the next tick; a replay's stop the loop.
 ///
 /// # Errors
-/// [`LiveError`]: a feed, venue, orchestrator, store or heartbeat failure stops the loop
+/// [`LiveError`]: a replay, venue, orchestrator, store or heartbeat failure stops the loop
 /// (the state document of the last full hour remains in the store).
 pub async fn run_live<F: MarketFeed, E: LiveVenue>(
     feed: &mut F,
@@ -316,7 +317,17 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                 summary.signalled = true;
                 break;
             }
-            next = feed.next_event() => next?,
+            next = feed.next_event() => next,
+        };
+        let next = match next {
+            Ok(next) => next,
+            // A live feed polls again on the next call (after its period): a network failure
+            // must not stop the bot. The heartbeat is not touched meanwhile.
+            Err(error) if config.sim_clock.is_none() => {
+                tracing::warn!(%error, "market feed failed; retrying at the next tick");
+                continue;
+            }
+            Err(error) => return Err(error.into()),
         };
         let Some(event) = next else {
             break;
