@@ -640,3 +640,76 @@ fn run_paper_trades_on_polled_binance_prices_from_the_fake_server() {
     let store = hybrid_store::Store::open(&url).unwrap();
     assert!(!store.open_orders(None).unwrap().is_empty());
 }
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a synchronous test polling a child process"
+)]
+fn run_on_testnet_sends_orders_to_binance_and_reads_its_fills_back() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let symbol = hybrid_core::Symbol::new("BTCUSDT").unwrap();
+    let candles = real_candles(60);
+    let mut config = hybrid_testkit::binance::FakeBinanceConfig::new("k", "s");
+    config.symbols = vec![hybrid_engine::replay_filters(
+        symbol.clone(),
+        candles[0].close(),
+    )];
+    config.balances = vec![hybrid_exchange::Balance {
+        asset: symbol.quote(),
+        free: rust_decimal::Decimal::from(1000),
+        locked: rust_decimal::Decimal::ZERO,
+    }];
+    let fake = runtime.block_on(hybrid_testkit::binance::spawn(config));
+    fake.set_price(&symbol, candles[49].close());
+    fake.set_klines(&symbol, "1m", candles[..50].to_vec());
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_main_hybrid"))
+        .args([
+            "run",
+            "--exchange",
+            "testnet",
+            "--symbols",
+            "BTCUSDT",
+            "--database",
+            "sqlite://x.db",
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HYBRID_EXCHANGE__BASE_URL", fake.base_url())
+        .env("HYBRID_TRADING__TICK_INTERVAL_SECS", "1")
+        .env("HYBRID_BINANCE_API_KEY", "k")
+        .env("HYBRID_BINANCE_API_SECRET", "s")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while fake.orders().is_empty() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The price falls through the grid's buy orders, then a new candle closes.
+    let low =
+        hybrid_core::Price::new(candles[49].close().value() * rust_decimal::Decimal::new(97, 2))
+            .unwrap();
+    fake.set_price(&symbol, low);
+    fake.set_klines(&symbol, "1m", candles.clone());
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(!fake.orders().is_empty(), "orders reached the fake Binance");
+    assert!(
+        stdout.contains("stopped by signal; state saved"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(" 0 fills"),
+        "the fills were read back: {stdout}"
+    );
+}

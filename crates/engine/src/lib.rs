@@ -72,7 +72,9 @@ pub use crate::{
     },
     chart::equity_chart_png,
     error::EngineError,
-    live::{run_live, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData},
+    live::{
+        run_live, BinanceVenue, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData,
+    },
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
         performance_report, periods_per_year, sharpe_ratio, sortino_ratio, total_return_pct,

@@ -35,31 +35,155 @@ use crate::orchestrator::{HybridOrchestrator, OrchestratorError};
 
 /// A venue the live loop can trade on: told about each market event before the orchestrator.
 pub trait LiveVenue: Exchange {
-    /// The venue's reaction to `event`: the fills it produced (a simulated venue matches its
-    /// resting orders; a real one reports nothing here).
+    /// The venue's reaction to `event`: the fills it produced since the last event (a simulated
+    /// venue matches its resting orders; Binance is asked for its new trades).
     ///
     /// # Errors
-    /// [`ExchangeError::Storage`] when a simulated venue cannot save its account.
-    fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError>;
+    /// [`ExchangeError::Storage`] when a simulated venue cannot save its account; the
+    /// exchange's errors when its trades cannot be read.
+    fn on_market(
+        &self,
+        event: &MarketEvent,
+    ) -> impl std::future::Future<Output = Result<Vec<Fill>, ExchangeError>> + Send;
 }
 
 impl<S: PaperStateStore> LiveVenue for PaperExchange<ReplayMarketData, S> {
-    fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+    async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
         self.market_data().observe(event);
         paper_on_market(self, event)
     }
 }
 
 impl<S: PaperStateStore> LiveVenue for PaperExchange<BinanceClient, S> {
-    fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+    async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
         paper_on_market(self, event)
     }
 }
 
-/// Binance itself (testnet or live): it matches orders on its side.
-impl LiveVenue for BinanceClient {
-    fn on_market(&self, _event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
-        Ok(Vec::new())
+/// Binance itself (testnet or live): orders are matched on its side; on each candle of a
+/// symbol its new trades (since the start of the run, then since the last one seen) are read
+/// back with `myTrades` and handed to the orchestrator as fills.
+pub struct BinanceVenue {
+    client: BinanceClient,
+    start: Timestamp,
+    next_trade: Mutex<BTreeMap<Symbol, i64>>,
+}
+
+impl std::fmt::Debug for BinanceVenue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinanceVenue")
+            .field("client", &self.client)
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BinanceVenue {
+    /// Trades on `client`; trades made before `start` are not reported.
+    #[must_use]
+    pub fn new(client: BinanceClient, start: Timestamp) -> Self {
+        Self {
+            client,
+            start,
+            next_trade: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn next_trade(&self, symbol: &Symbol) -> Option<i64> {
+        self.next_trade
+            .lock()
+            .ok()
+            .and_then(|map| map.get(symbol).copied())
+    }
+}
+
+impl LiveVenue for BinanceVenue {
+    async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        let MarketEvent::Candle { symbol, .. } = event else {
+            return Ok(Vec::new());
+        };
+        let next = self.next_trade(symbol);
+        let from = next.map_or(TradesFrom::Time(self.start), TradesFrom::TradeId);
+        let mut fills = self.client.my_trades(symbol, from).await?;
+        fills.retain(|f| next.is_none_or(|n| f.trade_id >= n) && f.time >= self.start);
+        fills.sort_by_key(|f| f.trade_id);
+        if let Some(last) = fills.last() {
+            if let Ok(mut map) = self.next_trade.lock() {
+                map.insert(symbol.clone(), last.trade_id + 1);
+            }
+        }
+        Ok(fills)
+    }
+}
+
+impl Exchange for BinanceVenue {
+    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
+        self.client.server_time().await
+    }
+
+    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
+        self.client.exchange_info().await
+    }
+
+    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
+        self.client.symbol_filters(symbol).await
+    }
+
+    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
+        self.client.ticker_price(symbol).await
+    }
+
+    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
+        self.client.ticker_prices().await
+    }
+
+    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
+        self.client.ticker_24h(symbol).await
+    }
+
+    async fn klines(
+        &self,
+        symbol: &Symbol,
+        interval: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Candle>, ExchangeError> {
+        self.client
+            .klines(symbol, interval, start, end, limit)
+            .await
+    }
+
+    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
+        self.client.balances().await
+    }
+
+    async fn place_order(&self, request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+        self.client.place_order(request).await
+    }
+
+    async fn query_order(&self, symbol: &Symbol, order: &OrderRef) -> Result<Order, ExchangeError> {
+        self.client.query_order(symbol, order).await
+    }
+
+    async fn cancel_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        self.client.cancel_order(symbol, order).await
+    }
+
+    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
+        self.client.open_orders(symbol).await
+    }
+
+    async fn my_trades(
+        &self,
+        symbol: &Symbol,
+        from: TradesFrom,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        self.client.my_trades(symbol, from).await
     }
 }
 
@@ -344,7 +468,7 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
         let now = config.clock.now();
         match &event {
             MarketEvent::Price { .. } => {
-                pending_fills.extend(orchestrator.exchange().on_market(&event)?);
+                pending_fills.extend(orchestrator.exchange().on_market(&event).await?);
             }
             MarketEvent::Candle { symbol, candle } => {
                 let close = candle.open_time().plus_millis(config.interval_ms);
@@ -355,7 +479,7 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                     continue;
                 }
                 let mut fills = std::mem::take(&mut pending_fills);
-                fills.extend(orchestrator.exchange().on_market(&event)?);
+                fills.extend(orchestrator.exchange().on_market(&event).await?);
                 if !tried_restore {
                     tried_restore = true;
                     if orchestrator.restore_state(now).await? {

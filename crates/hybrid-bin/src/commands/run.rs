@@ -10,8 +10,8 @@ use tokio::sync::watch;
 
 use hybrid_core::{CandleCsvReader, Clock, SimClock, Symbol, SymbolFilters, SystemClock};
 use hybrid_engine::{
-    candle_path, interval_ms, replay_filters, run_live, HybridOrchestrator, LiveConfig, LiveVenue,
-    OrchestratorConfig, ReplayMarketData, StorePaperState,
+    candle_path, interval_ms, replay_filters, run_live, BinanceVenue, HybridOrchestrator,
+    LiveConfig, LiveVenue, OrchestratorConfig, ReplayMarketData, StorePaperState,
 };
 use hybrid_exchange::{
     binance::{BinanceClient, BinanceConfig, BinanceEnvironment, Credentials},
@@ -195,7 +195,8 @@ async fn run_async(
                     };
                     let signed =
                         public(environment).with_credentials(Credentials::hmac(key, &secret));
-                    let exchange = BinanceClient::with_clock(signed, Arc::clone(&clock))?;
+                    let client = BinanceClient::with_clock(signed, Arc::clone(&clock))?;
+                    let exchange = BinanceVenue::new(client, clock.now());
                     tracing::warn!(?backend, "trading on Binance");
                     drive(feed, exchange, store, filters, &live).await
                 }
