@@ -465,7 +465,7 @@ fn run_replays_candles_as_a_live_feed_and_a_second_run_continues() {
     assert!(heartbeat.contains("2024-"), "{heartbeat}");
 
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
-    let cohort = hybrid_engine::OrchestratorConfig::backtest_defaults().cohort_name;
+    let cohort = "main";
     let first_orders = {
         let store = hybrid_store::Store::open(&url).unwrap();
         assert!(store
@@ -551,7 +551,7 @@ fn run_stops_cleanly_on_sigterm_with_the_state_saved() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
     let store = hybrid_store::Store::open(&url).unwrap();
-    let cohort = hybrid_engine::OrchestratorConfig::backtest_defaults().cohort_name;
+    let cohort = "main";
     assert!(store
         .load_state(&format!("hybrid_state/{cohort}"))
         .unwrap()

@@ -96,8 +96,9 @@ async fn run_async(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
+    let orchestrator = orchestrator_config(loaded);
     let mut live = LiveConfig {
-        cohort: OrchestratorConfig::backtest_defaults().cohort_name,
+        cohort: orchestrator.cohort_name.clone(),
         interval_ms: interval,
         n_symbols: symbols.len(),
         clock: Arc::new(SystemClock),
@@ -134,7 +135,7 @@ async fn run_async(
             )?;
             let feed = CandleReplayFeed::open_dir(&dir, &symbols, &args.interval, speed)?;
             tracing::info!(dir = %dir.display(), ?speed, "replaying candles as a live feed on the paper exchange");
-            drive(feed, paper, store, filters, &live).await
+            drive(feed, paper, store, filters, orchestrator, &live).await
         }
         Market::Binance => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -181,7 +182,7 @@ async fn run_async(
                         config.exchange.paper_initial_quote,
                     )?;
                     tracing::info!("paper trading on Binance prices");
-                    drive(feed, paper, store, filters, &live).await
+                    drive(feed, paper, store, filters, orchestrator, &live).await
                 }
                 ExchangeBackend::Testnet | ExchangeBackend::Live => {
                     let (key, secret) = (
@@ -198,7 +199,7 @@ async fn run_async(
                     let client = BinanceClient::with_clock(signed, Arc::clone(&clock))?;
                     let exchange = BinanceVenue::new(client, clock.now());
                     tracing::warn!(?backend, "trading on Binance");
-                    drive(feed, exchange, store, filters, &live).await
+                    drive(feed, exchange, store, filters, orchestrator, &live).await
                 }
             }
         }
@@ -211,16 +212,12 @@ async fn drive<F: MarketFeed, E: LiveVenue>(
     exchange: E,
     store: Store,
     filters: Vec<SymbolFilters>,
+    config: OrchestratorConfig,
     live: &LiveConfig,
 ) -> anyhow::Result<()> {
-    let mut orchestrator = HybridOrchestrator::new(
-        exchange,
-        store,
-        OrchestratorConfig::backtest_defaults(),
-        filters,
-        live.clock.now(),
-    )
-    .context("cannot start the orchestrator")?;
+    let mut orchestrator =
+        HybridOrchestrator::new(exchange, store, config, filters, live.clock.now())
+            .context("cannot start the orchestrator")?;
     let shutdown = shutdown_signal()?;
     let summary = run_live(&mut feed, &mut orchestrator, live, shutdown)
         .await
@@ -249,6 +246,16 @@ async fn drive<F: MarketFeed, E: LiveVenue>(
         }
     );
     Ok(())
+}
+
+/// The orchestrator's settings: the engine's defaults (those of the backtest, so a replay and
+/// a backtest trade alike) under the cohort `main`, with the configured initial mode and fee.
+fn orchestrator_config(loaded: &LoadedConfig) -> OrchestratorConfig {
+    let mut config = OrchestratorConfig::backtest_defaults();
+    config.cohort_name = "main".to_owned();
+    config.hybrid.initial_mode = loaded.config.trading.initial_mode;
+    config.fee_rate = loaded.config.exchange.fee_rate;
+    config
 }
 
 /// A watch flag turned `true` on SIGINT or SIGTERM.
