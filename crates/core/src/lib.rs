@@ -15,6 +15,7 @@ mod clock;
 mod csv;
 mod error;
 mod filters;
+mod interval;
 mod money;
 mod order;
 mod regime;
@@ -29,6 +30,7 @@ pub use crate::{
     csv::{CandleCsvReader, CandleCsvWriter, CsvError, CANDLE_CSV_HEADER},
     error::CoreError,
     filters::{FilterViolation, RoundedOrder, SymbolFilters},
+    interval::{kline_interval_ms, KLINE_INTERVALS},
     money::{Notional, Price, Quantity},
     order::{Fill, Order, OrderKind, OrderStatus, Side, TimeInForce},
     regime::{Regime, TradingMode},

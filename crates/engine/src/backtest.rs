@@ -412,25 +412,19 @@ impl Replay {
 /// [`BacktestError::InvalidInput`] for an interval other than `1m`, `3m`, `5m`, `15m`, `30m`,
 /// `1h`, `2h`, `4h`, `6h`, `12h`, `1d`.
 pub fn interval_ms(interval: &str) -> Result<i64, BacktestError> {
-    let minutes = match interval {
-        "1m" => 1,
-        "3m" => 3,
-        "5m" => 5,
-        "15m" => 15,
-        "30m" => 30,
-        "1h" => 60,
-        "2h" => 120,
-        "4h" => 240,
-        "6h" => 360,
-        "12h" => 720,
-        "1d" => 1440,
-        other => {
-            return Err(BacktestError::InvalidInput(format!(
-                "unknown interval {other:?}: use 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h or 1d"
-            )))
-        }
-    };
-    Ok(minutes * Timestamp::MINUTE_MS)
+    /// The intervals a replay supports: whole minutes up to a day.
+    const REPLAYABLE: [&str; 11] = [
+        "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d",
+    ];
+    REPLAYABLE
+        .contains(&interval)
+        .then(|| hybrid_core::kline_interval_ms(interval))
+        .flatten()
+        .ok_or_else(|| {
+            BacktestError::InvalidInput(format!(
+                "unknown interval {interval:?}: use 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h or 1d"
+            ))
+        })
 }
 
 /// Symbol rules for a replay, where the exchange's are not known: a tick of a millionth of

@@ -11,10 +11,9 @@ use std::{
     time::Duration,
 };
 
-use hybrid_core::{Clock, Symbol, Timestamp};
+use hybrid_core::{kline_interval_ms, Clock, Symbol, Timestamp, KLINE_INTERVALS};
 
 use crate::{
-    binance::KLINE_INTERVALS,
     error::ExchangeError,
     exchange::Exchange,
     feed::{MarketEvent, MarketFeed},
@@ -59,14 +58,12 @@ impl<E: Exchange + Send + Sync> PollingFeed<E> {
         every: Duration,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ExchangeError> {
-        let interval_ms = interval_millis(interval)
-            .filter(|_| KLINE_INTERVALS.contains(&interval))
-            .ok_or_else(|| {
-                ExchangeError::InvalidRequest(format!(
-                    "unknown kline interval {interval:?}; expected one of {}",
-                    KLINE_INTERVALS.join(" ")
-                ))
-            })?;
+        let interval_ms = kline_interval_ms(interval).ok_or_else(|| {
+            ExchangeError::InvalidRequest(format!(
+                "unknown kline interval {interval:?}; expected one of {}",
+                KLINE_INTERVALS.join(" ")
+            ))
+        })?;
         if every.is_zero() || symbols.is_empty() {
             return Err(ExchangeError::InvalidRequest(
                 "a polling feed needs at least one symbol and a positive period".to_owned(),
@@ -148,37 +145,5 @@ impl<E: Exchange + Send + Sync> MarketFeed for PollingFeed<E> {
             self.poll().await?;
         }
         Ok(self.queue.pop_front())
-    }
-}
-
-/// The length of a kline interval in milliseconds (`1M` counted as 31 days, the longest, so a
-/// month candle is never taken as closed too early).
-pub(crate) fn interval_millis(interval: &str) -> Option<i64> {
-    let (count, unit) = interval.split_at(interval.len().checked_sub(1)?);
-    let count: i64 = count.parse().ok().filter(|n| *n > 0)?;
-    let unit_ms = match unit {
-        "s" => Timestamp::SECOND_MS,
-        "m" => Timestamp::MINUTE_MS,
-        "h" => Timestamp::HOUR_MS,
-        "d" => Timestamp::DAY_MS,
-        "w" => 7 * Timestamp::DAY_MS,
-        "M" => 31 * Timestamp::DAY_MS,
-        _ => return None,
-    };
-    Some(count * unit_ms)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interval_lengths() {
-        assert_eq!(interval_millis("1m"), Some(60_000));
-        assert_eq!(interval_millis("4h"), Some(4 * 3_600_000));
-        assert_eq!(interval_millis("1M"), Some(31 * 86_400_000));
-        assert_eq!(interval_millis("0m"), None);
-        assert_eq!(interval_millis("1x"), None);
-        assert_eq!(interval_millis(""), None);
     }
 }

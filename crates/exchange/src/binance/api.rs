@@ -19,11 +19,8 @@ use crate::{
     TradesFrom,
 };
 
-/// Kline intervals Binance accepts (case-sensitive).
-pub const KLINE_INTERVALS: [&str; 16] = [
-    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
-    "1M",
-];
+/// The kline intervals Binance accepts (the one list lives in `hybrid-core`).
+pub use hybrid_core::KLINE_INTERVALS;
 
 impl Exchange for BinanceClient {
     async fn server_time(&self) -> Result<Timestamp, ExchangeError> {

@@ -169,7 +169,7 @@ async fn check_same_data(
 
 /// Whether a candle's interval has ended by `now` (its close time is before `now`).
 fn is_closed(candle: &Candle, interval: &str, now: Timestamp) -> bool {
-    crate::polling::interval_millis(interval)
+    hybrid_core::kline_interval_ms(interval)
         .is_none_or(|ms| candle.open_time().plus_millis(ms) <= now)
 }
 
@@ -238,14 +238,6 @@ impl<W: Write> Write for SkipHeader<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn intervals_have_lengths() {
-        assert_eq!(crate::polling::interval_millis("1m"), Some(60_000));
-        assert_eq!(crate::polling::interval_millis("4h"), Some(4 * 3_600_000));
-        assert_eq!(crate::polling::interval_millis("1w"), Some(7 * 86_400_000));
-        assert_eq!(crate::polling::interval_millis("x"), None);
-    }
 
     #[test]
     fn skip_header_drops_only_the_first_line() {

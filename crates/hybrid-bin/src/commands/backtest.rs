@@ -5,7 +5,6 @@
 use std::str::FromStr;
 
 use anyhow::Context as _;
-use chrono::{DateTime, NaiveDate};
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 
@@ -14,7 +13,7 @@ use hybrid_engine::{
     candle_path, equity_chart_png, interval_ms, run_backtest, BacktestConfig, Progress,
 };
 
-use super::UsageError;
+use super::{parse_time, UsageError};
 use crate::cli::BacktestArgs;
 
 /// Validates the arguments, runs the replay and writes the report.
@@ -124,27 +123,6 @@ fn progress_bar(config: &BacktestConfig) -> ProgressBar {
         .progress_chars("=> ");
     bar.set_style(style);
     bar
-}
-
-/// `YYYY-MM-DD` (UTC midnight), RFC 3339, or milliseconds since the epoch.
-fn parse_time(text: &str, flag: &str) -> Result<Timestamp, UsageError> {
-    if let Ok(ms) = i64::from_str(text) {
-        return Ok(Timestamp::from_millis(ms));
-    }
-    if let Some(midnight) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|date| date.and_hms_opt(0, 0, 0))
-    {
-        return Ok(Timestamp::from_millis(
-            midnight.and_utc().timestamp_millis(),
-        ));
-    }
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Timestamp::from_millis(time.timestamp_millis()));
-    }
-    Err(UsageError(format!(
-        "{flag} {text:?}: expected YYYY-MM-DD, an RFC 3339 time such as 2024-01-01T00:00:00Z, or milliseconds"
-    )))
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@ mod fetch_klines;
 mod migrate;
 mod run;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, str::FromStr};
+
+use chrono::{DateTime, NaiveDate};
+use hybrid_core::Timestamp;
 
 use crate::{
     cli::{Cli, Command},
@@ -49,4 +52,53 @@ fn load_config(cli: &Cli) -> Result<LoadedConfig, config::ConfigErrors> {
         _ => overrides,
     };
     config::load(cli.config.as_deref(), &env, &overrides)
+}
+
+/// `YYYY-MM-DD` (UTC midnight), RFC 3339, or milliseconds since the epoch.
+fn parse_time(text: &str, flag: &str) -> Result<Timestamp, UsageError> {
+    if let Ok(ms) = i64::from_str(text) {
+        return Ok(Timestamp::from_millis(ms));
+    }
+    if let Some(midnight) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+    {
+        return Ok(Timestamp::from_millis(
+            midnight.and_utc().timestamp_millis(),
+        ));
+    }
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Timestamp::from_millis(time.timestamp_millis()));
+    }
+    Err(UsageError(format!(
+        "{flag} {text:?}: expected YYYY-MM-DD, an RFC 3339 time such as 2024-01-01T00:00:00Z, or milliseconds"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_time_formats() {
+        assert_eq!(
+            parse_time("2024-01-01", "--from").unwrap().as_millis(),
+            1_704_067_200_000
+        );
+        assert_eq!(
+            parse_time("2024-01-01T01:00:00Z", "--from")
+                .unwrap()
+                .as_millis(),
+            1_704_070_800_000
+        );
+        assert_eq!(
+            parse_time("1704067200000", "--from").unwrap().as_millis(),
+            1_704_067_200_000
+        );
+        let err = parse_time("yesterday", "--to").unwrap_err().to_string();
+        assert!(
+            err.starts_with("--to \"yesterday\": expected YYYY-MM-DD"),
+            "{err}"
+        );
+    }
 }

@@ -592,7 +592,7 @@ fn ticker_24h(shared: &Shared, params: &HashMap<String, String>) -> Result<Value
 fn klines(shared: &Shared, params: &HashMap<String, String>) -> Result<Value, Reply> {
     let symbol = param_symbol(params)?;
     let interval = params.get("interval").cloned().unwrap_or_default();
-    let length_ms = interval_length_ms(&interval);
+    let length_ms = hybrid_core::kline_interval_ms(&interval).unwrap_or(60_000);
     let number = |name: &str| params.get(name).and_then(|v| v.parse::<i64>().ok());
     let start = number("startTime").unwrap_or(i64::MIN);
     let end = number("endTime").unwrap_or(i64::MAX);
@@ -635,21 +635,6 @@ fn klines(shared: &Shared, params: &HashMap<String, String>) -> Result<Value, Re
         })
         .collect();
     Ok(Value::Array(rows))
-}
-
-/// The length of a kline interval in ms (a month as 31 days), for the close-time field.
-fn interval_length_ms(interval: &str) -> i64 {
-    let (count, unit) = interval.split_at(interval.len().saturating_sub(1));
-    let count: i64 = count.parse().unwrap_or(1);
-    let unit_ms = match unit {
-        "s" => 1_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        "M" => 31 * 86_400_000,
-        _ => 60_000,
-    };
-    count * unit_ms
 }
 
 fn account(shared: &Shared) -> Value {
