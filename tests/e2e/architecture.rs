@@ -67,7 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "hybrid-telegram",
-        &["hybrid-core", "hybrid-engine", "hybrid-cohorts"],
+        &["hybrid-core", "hybrid-store", "hybrid-engine", "hybrid-cohorts"],
     ),
     (
         "hybrid-testkit",
