@@ -23,6 +23,10 @@ use hybrid_core::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+mod snapshot;
+
+pub use self::snapshot::GridSnapshot;
+
 use crate::{
     config::{GridConfig, GridParams},
     ledger::Ledger,
@@ -126,7 +130,7 @@ pub struct GridFingerprint {
 }
 
 /// A follow-up waiting to be placed: new (level busy) or after a failed placement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct FollowUp {
     level: usize,
     side: Side,

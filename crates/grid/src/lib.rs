@@ -51,7 +51,7 @@ mod retry;
 mod scenarios;
 
 pub use crate::{
-    bot::{BotState, GridBot, GridFingerprint, GridIntent, LiveOrder, Severity},
+    bot::{BotState, GridBot, GridFingerprint, GridIntent, GridSnapshot, LiveOrder, Severity},
     config::{GridConfig, GridParams, Spacing},
     error::GridError,
     ledger::Ledger,
