@@ -253,7 +253,8 @@ impl Order {
     }
 
     /// Books a fill: adds its quantity and value and moves the status to partially filled or
-    /// filled.
+    /// filled. A cancelled or expired order keeps its status when the fill executed before the
+    /// cancel (reported late).
     ///
     /// # Errors
     /// [`CoreError::InvalidFill`] if the fill belongs to another order or would overfill it;
@@ -282,7 +283,14 @@ impl Order {
         } else {
             OrderStatus::PartiallyFilled
         };
-        self.status = self.status.transition(next)?;
+        // A fill executed before a cancel can be reported after it: Binance keeps such an
+        // order CANCELED (or EXPIRED) with its executed quantity, and so do we. A fill dated
+        // after the cancel is impossible and refused by the transition table.
+        let late_report = matches!(self.status, OrderStatus::Canceled | OrderStatus::Expired)
+            && fill.time <= self.updated_at;
+        if !late_report {
+            self.status = self.status.transition(next)?;
+        }
         self.filled_quantity = filled;
         self.filled_quote = self.filled_quote + fill.notional();
         self.exchange_order_id = Some(fill.exchange_order_id);
@@ -296,6 +304,44 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+
+    #[test]
+    fn a_fill_reported_after_the_cancel_is_booked_and_the_order_stays_cancelled() {
+        let symbol = Symbol::new("BTCUSDT").unwrap();
+        let id = ClientOrderId::new(CohortId::new(1), &symbol, 1).unwrap();
+        let mut order = Order {
+            client_order_id: id.clone(),
+            exchange_order_id: Some(5),
+            cohort: CohortId::new(1),
+            symbol: symbol.clone(),
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            time_in_force: Some(TimeInForce::GoodTillCancel),
+            price: Some(Price::new(dec!(100)).unwrap()),
+            quantity: Quantity::new(dec!(2)).unwrap(),
+            filled_quantity: Quantity::ZERO,
+            filled_quote: Notional::ZERO,
+            status: OrderStatus::Canceled,
+            created_at: Timestamp::from_millis(0),
+            updated_at: Timestamp::from_millis(10),
+        };
+        let fill = Fill {
+            client_order_id: id,
+            exchange_order_id: 5,
+            trade_id: 1,
+            symbol,
+            side: Side::Buy,
+            price: Price::new(dec!(100)).unwrap(),
+            quantity: Quantity::new(dec!(0.5)).unwrap(),
+            commission: Decimal::ZERO,
+            commission_asset: Asset::new("BNB").unwrap(),
+            is_maker: true,
+            time: Timestamp::from_millis(5),
+        };
+        order.apply_fill(&fill).unwrap();
+        assert_eq!(order.status, OrderStatus::Canceled);
+        assert_eq!(order.filled_quantity.value(), dec!(0.5));
+    }
 
     #[test]
     fn transition_table_is_exactly_the_allowed_set() {
@@ -418,6 +464,7 @@ mod tests {
         assert_eq!(o.filled_quantity, Quantity::ZERO);
         o.set_status(OrderStatus::Canceled, Timestamp::from_millis(5))
             .unwrap();
+        // The fill executed at 1 000 ms, after the cancel at 5 ms.
         let err = o.apply_fill(&fill(&o, 2, dec!(100), dec!(1))).unwrap_err();
         assert!(matches!(err, CoreError::InvalidTransition { .. }));
     }
