@@ -13,20 +13,25 @@ mod cohorts;
 mod error;
 mod events;
 mod orders;
+mod outbox;
 mod pairs;
 mod rows;
 mod schema;
+mod schema_outbox;
 mod sql;
 mod state;
 mod store;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_outbox;
 
 pub use crate::{
     cohorts::{CohortRecord, NewCohort},
     error::StoreError,
     events::{Event, NewEvent},
     orders::StatusChange,
+    outbox::{NewNotification, Notification, NotificationStatus, OutboxSummary, Severity},
     pairs::{ExitReason, FifoClose, PairClose, PairEntry, PairExit, PairStatus, TradePair},
     state::StateDocument,
     store::{Backend, Store},

@@ -171,10 +171,21 @@ fn exit(price_value: Decimal, quantity: Decimal, fee: Decimal, time: i64) -> Pai
 // ---- checks -----------------------------------------------------------------------------------
 
 fn migrating_twice_is_a_no_op(store: &Store) {
-    let initial = vec![
-        "2026-11-24-000001_initial".to_owned(),
-        "2026-11-24-000002_state_documents".to_owned(),
-    ];
+    // Every migration folder, oldest first, so a new store area adds its own without editing
+    // this list.
+    let mut initial: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    initial.sort();
+    assert_eq!(
+        initial[..2],
+        [
+            "2026-11-24-000001_initial",
+            "2026-11-24-000002_state_documents"
+        ]
+    );
     assert_eq!(store.pending_migrations().unwrap(), initial);
     assert_eq!(store.run_migrations().unwrap(), initial);
     assert!(store.pending_migrations().unwrap().is_empty());
