@@ -12,11 +12,13 @@ mod codec;
 mod cohorts;
 mod error;
 mod events;
+mod learning;
 mod orders;
 mod outbox;
 mod pairs;
 mod rows;
 mod schema;
+mod schema_learning;
 mod schema_outbox;
 mod sql;
 mod state;
@@ -24,12 +26,20 @@ mod store;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_learning;
+#[cfg(test)]
 mod tests_outbox;
 
 pub use crate::{
     cohorts::{CohortRecord, NewCohort},
     error::StoreError,
     events::{Event, NewEvent},
+    learning::{
+        ConversationRecord, DecisionKind, DecisionRecord, DiscoveryRecord, EconomicEvent,
+        IndicatorSnapshot, LearningRow, MarketSignal, NewConversation, NewDecision, NewDiscovery,
+        OutcomeWindow, PlaybookVersion, PortfolioRecommendation, SignalRecord, SignalValues,
+        SignalWeightsRecord,
+    },
     orders::StatusChange,
     outbox::{NewNotification, Notification, NotificationStatus, OutboxSummary, Severity},
     pairs::{ExitReason, FifoClose, PairClose, PairEntry, PairExit, PairStatus, TradePair},

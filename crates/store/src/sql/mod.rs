@@ -69,6 +69,7 @@ macro_rules! backend_queries {
             include!("pairs.rs");
             include!("events.rs");
             include!("state.rs");
+            include!("learning.rs");
             include!("outbox.rs");
         }
     };

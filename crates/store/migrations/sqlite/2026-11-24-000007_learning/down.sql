@@ -1,0 +1,10 @@
+DROP TABLE ai_portfolio_recommendations;
+DROP TABLE market_signals;
+DROP TABLE economic_events;
+DROP TABLE technical_indicators;
+DROP TABLE coin_discoveries;
+DROP TABLE signal_weights;
+DROP TABLE ai_conversations;
+DROP TABLE playbook_versions;
+DROP TABLE signal_components;
+DROP TABLE learning_decisions;
