@@ -74,6 +74,7 @@ pub use crate::{
     error::EngineError,
     live::{
         run_live, BinanceVenue, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData,
+        RECONCILE_INTERVAL_MS,
     },
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
@@ -83,7 +84,7 @@ pub use crate::{
     },
     orchestrator::{
         EquitySnapshot, HybridOrchestrator, Journal, ModeSwitch, OrchestratorConfig,
-        OrchestratorError,
+        OrchestratorError, ReconcileReport, RunProgress,
     },
     paper_state::StorePaperState,
     rebalance::{

@@ -9,10 +9,10 @@
 //! Prices between candles only move the paper exchange: their fills reach the orchestrator
 //! with the next candle.
 //!
-//! Restart: the orchestrator's state document is restored before its first candle (grids adopt
-//! their open orders), and a small progress document `live_run/<cohort>` remembers the close of
-//! the last candle traded, so a replay started again skips what it already traded (those
-//! candles only warm the regime detector up).
+//! Restart: the orchestrator's state document is restored before its first candle and
+//! reconciled with the exchange; the document also holds the close of the last candle traded,
+//! so a replay started again skips what it already traded (those candles only warm the regime
+//! detector up). Reconciliation runs again every 30 minutes of market time and at the end.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -28,10 +28,9 @@ use hybrid_exchange::{
     OrderRef, OrderRequest, PaperExchange, PaperStateStore, Ticker24h, TickerPrice, TradesFrom,
 };
 use hybrid_store::StoreError;
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::orchestrator::{HybridOrchestrator, OrchestratorError};
+use crate::orchestrator::{HybridOrchestrator, OrchestratorError, RunProgress};
 
 /// A venue the live loop can trade on: told about each market event before the orchestrator.
 pub trait LiveVenue: Exchange {
@@ -394,18 +393,18 @@ pub enum LiveError {
     Progress(String),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Progress {
-    last_candle_close_ms: Option<i64>,
-}
-
-fn progress_name(cohort: &str) -> String {
-    format!("live_run/{cohort}")
-}
+/// Reconciliation with the exchange runs this often (market time), besides at start-up.
+pub const RECONCILE_INTERVAL_MS: i64 = 30 * Timestamp::MINUTE_MS;
 
 /// Runs the live loop until `feed` ends or `shutdown` turns `true`; the orchestrator state is
 /// saved at the end either way (when trading had started). A live feed's failures (no
 /// `sim_clock`) are logged and retried at the next tick; a replay's stop the loop.
+///
+/// Crash safety: the state document (with the last candle traded) is saved after every candle
+/// that placed an order or booked a fill, and hourly. After a crash the restart resumes after
+/// the saved candle, reconciles with the exchange (fills read back, orders looked up by client
+/// id) and replays the candles since: the strategy is deterministic, so it asks again for the
+/// orders it had already sent, and those are recognised by their client order ids.
 ///
 /// # Errors
 /// [`LiveError`]: a replay, venue, orchestrator, store or heartbeat failure stops the loop
@@ -416,20 +415,15 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
     config: &LiveConfig,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<LiveSummary, LiveError> {
-    let name = progress_name(&config.cohort);
-    let resume_after = match orchestrator.store().load_state(&name)? {
-        Some(doc) => serde_json::from_value::<Progress>(doc.body)
-            .map_err(|e| LiveError::Progress(e.to_string()))?
-            .last_candle_close_ms
-            .map(Timestamp::from_millis),
-        None => None,
-    };
+    let saved = orchestrator.saved_progress()?.unwrap_or_default();
+    let resume_after = saved.last_candle_close;
     let mut summary = LiveSummary::default();
     let mut seen = BTreeSet::new();
     let mut started = false;
     let mut tried_restore = false;
     let mut pending_fills: Vec<Fill> = Vec::new();
     let mut last_hour = 0_i64;
+    let mut next_reconcile = i64::MAX;
     loop {
         if *shutdown.borrow() {
             summary.signalled = true;
@@ -483,12 +477,17 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                 if !tried_restore {
                     tried_restore = true;
                     if orchestrator.restore_state(now).await? {
-                        tracing::info!("saved state restored; continuing");
                         started = true;
                         summary.resumed = true;
-                        last_hour = now.as_millis() / Timestamp::HOUR_MS;
+                        last_hour = saved
+                            .last_hour
+                            .unwrap_or(now.as_millis() / Timestamp::HOUR_MS);
+                        let report = orchestrator.reconcile(now).await?;
+                        tracing::info!(%report, "saved state restored and reconciled; continuing");
+                        next_reconcile = now.as_millis() + RECONCILE_INTERVAL_MS;
                     }
                 }
+                let before = activity(orchestrator);
                 orchestrator.on_candle(symbol, candle, fills, now).await?;
                 summary.candles += 1;
                 summary.last_candle_close = Some(close);
@@ -498,51 +497,95 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                         orchestrator.start(now).await?;
                         started = true;
                         last_hour = now.as_millis() / Timestamp::HOUR_MS;
-                        save(orchestrator, &name, &summary, now)?;
+                        next_reconcile = now.as_millis() + RECONCILE_INTERVAL_MS;
+                        save(orchestrator, &summary, last_hour, now)?;
                     }
-                } else if now.as_millis() / Timestamp::HOUR_MS > last_hour {
-                    last_hour = now.as_millis() / Timestamp::HOUR_MS;
-                    let snapshot = orchestrator.on_hour(now).await?;
-                    save(orchestrator, &name, &summary, now)?;
-                    let journal = orchestrator.journal();
-                    let modes: Vec<String> = orchestrator
-                        .modes()
-                        .iter()
-                        .map(|(symbol, mode)| format!("{symbol}={mode:?}"))
-                        .collect();
-                    tracing::info!(
-                        time = %now,
-                        equity = %snapshot.equity.value().round_dp(2),
-                        candles = summary.candles,
-                        orders = journal.n_orders,
-                        fills = journal.n_fills,
-                        modes = %modes.join(" "),
-                        "status"
-                    );
+                } else {
+                    let hour = now.as_millis() / Timestamp::HOUR_MS;
+                    if hour > last_hour {
+                        last_hour = hour;
+                        hourly(orchestrator, &summary, now).await?;
+                    }
+                    if now.as_millis() >= next_reconcile {
+                        next_reconcile = now.as_millis() + RECONCILE_INTERVAL_MS;
+                        let report = orchestrator.reconcile(now).await?;
+                        if !report.is_clean() {
+                            tracing::warn!(%report, "reconciliation repaired differences");
+                        }
+                    }
+                    if activity(orchestrator) != before {
+                        save(orchestrator, &summary, last_hour, now)?;
+                    }
                 }
             }
         }
         touch_heartbeat(config, now)?;
     }
     if started {
-        save(orchestrator, &name, &summary, config.clock.now())?;
+        let now = config.clock.now();
+        let report = orchestrator.reconcile(now).await?;
+        if !report.is_clean() {
+            tracing::warn!(%report, "final reconciliation repaired differences");
+        }
+        save(orchestrator, &summary, last_hour, now)?;
         summary.state_saved = true;
     }
     Ok(summary)
 }
 
-fn save<E: Exchange>(
-    orchestrator: &HybridOrchestrator<E>,
-    name: &str,
+/// Orders sent, fills booked and switches made so far: when these move, the state is saved.
+fn activity<E: Exchange>(orchestrator: &HybridOrchestrator<E>) -> (u64, u64, usize, u64) {
+    let journal = orchestrator.journal();
+    (
+        journal.n_orders,
+        journal.n_fills,
+        journal.switches.len(),
+        journal.n_rejections,
+    )
+}
+
+/// The hourly task: modes evaluated, state saved, a status line.
+async fn hourly<E: Exchange>(
+    orchestrator: &mut HybridOrchestrator<E>,
     summary: &LiveSummary,
     now: Timestamp,
 ) -> Result<(), LiveError> {
+    let snapshot = orchestrator.on_hour(now).await?;
+    save(
+        orchestrator,
+        summary,
+        now.as_millis() / Timestamp::HOUR_MS,
+        now,
+    )?;
+    let journal = orchestrator.journal();
+    let modes: Vec<String> = orchestrator
+        .modes()
+        .iter()
+        .map(|(symbol, mode)| format!("{symbol}={mode:?}"))
+        .collect();
+    tracing::info!(
+        time = %now,
+        equity = %snapshot.equity.value().round_dp(2),
+        candles = summary.candles,
+        orders = journal.n_orders,
+        fills = journal.n_fills,
+        modes = %modes.join(" "),
+        "status"
+    );
+    Ok(())
+}
+
+fn save<E: Exchange>(
+    orchestrator: &mut HybridOrchestrator<E>,
+    summary: &LiveSummary,
+    last_hour: i64,
+    now: Timestamp,
+) -> Result<(), LiveError> {
+    orchestrator.set_progress(RunProgress {
+        last_candle_close: summary.last_candle_close,
+        last_hour: Some(last_hour),
+    });
     orchestrator.save_state(now)?;
-    let progress = Progress {
-        last_candle_close_ms: summary.last_candle_close.map(Timestamp::as_millis),
-    };
-    let body = serde_json::to_value(&progress).map_err(|e| LiveError::Progress(e.to_string()))?;
-    orchestrator.store().save_state(name, &body, now)?;
     Ok(())
 }
 

@@ -50,6 +50,8 @@ pub enum ExitReason {
     CashExit,
     /// An operator sold by hand.
     Manual,
+    /// The 6-hourly rebalance sold a coin held above its target.
+    Rebalance,
 }
 
 /// The buy that opens a pair, for [`Store::open_trade_pair`].
@@ -263,4 +265,5 @@ text_codes!(
     ExitReason::StopLoss => "stop_loss",
     ExitReason::CashExit => "cash_exit",
     ExitReason::Manual => "manual",
+    ExitReason::Rebalance => "rebalance",
 );

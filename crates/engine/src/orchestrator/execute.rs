@@ -7,10 +7,10 @@ use std::collections::VecDeque;
 use hybrid_core::{
     ClientOrderId, Fill, Notional, OrderKind, OrderStatus, Price, Quantity, Side, Symbol, Timestamp,
 };
-use hybrid_exchange::{Exchange, OrderRef, OrderRequest};
+use hybrid_exchange::{Exchange, ExchangeError, OrderRef, OrderRequest};
 use hybrid_grid::GridIntent;
 use hybrid_risk::{OrderIntent, OrderPurpose, PortfolioView};
-use hybrid_store::{ExitReason, PairEntry, PairExit};
+use hybrid_store::{ExitReason, PairEntry, PairExit, StoreError};
 use rust_decimal::Decimal;
 
 use super::{
@@ -33,20 +33,45 @@ pub(super) enum Sent {
 
 impl<E: Exchange> HybridOrchestrator<E> {
     /// Books one fill: store, trade pair, fees, then the owner (grid or hold).
+    ///
+    /// Idempotent: a fill the store already holds is not booked again, but the grid still
+    /// sees it (the grid ignores trades it has booked itself), because after a restart from
+    /// a snapshot the grid may not have seen a fill the store recorded just before a crash.
+    /// Fills of other cohorts' or foreign orders (the account is shared) are left alone; a
+    /// fill the store refuses (e.g. for an order it does not know) is reported as an event,
+    /// never a reason to stop trading.
+    /// Returns whether the store did not have the fill yet.
     pub(super) async fn apply_fill(
         &mut self,
         fill: &Fill,
         now: Timestamp,
-    ) -> Result<(), OrchestratorError> {
-        if !self.store.record_fill(self.cohort, fill)? {
-            return Ok(());
+    ) -> Result<bool, OrchestratorError> {
+        if fill.client_order_id.decode().map(|(cohort, _, _)| cohort) != Some(self.cohort) {
+            return Ok(false);
         }
+        let cursor = self.fill_cursors.entry(fill.symbol.clone()).or_insert(0);
+        *cursor = (*cursor).max(fill.trade_id);
+        let fresh = match self.store.record_fill(self.cohort, fill) {
+            Ok(fresh) => fresh,
+            Err(
+                error @ (StoreError::NotFound { .. }
+                | StoreError::Refused(_)
+                | StoreError::Conflict { .. }),
+            ) => {
+                let message = format!("fill {} not booked: {error}", fill.trade_id);
+                self.record_event(now, Some(&fill.symbol), "fill_refused", &message)?;
+                return Ok(false);
+            }
+            Err(error) => return Err(error.into()),
+        };
         let owner = self
             .owners
             .get(&fill.client_order_id)
             .copied()
             .unwrap_or(OrderOwner::Grid);
-        self.book_pair(fill, owner)?;
+        if fresh {
+            self.book_pair(fill, owner)?;
+        }
         if owner == OrderOwner::Grid {
             let intents = match self.state_mut(&fill.symbol)?.grid.as_mut() {
                 Some(grid) => grid.on_fill(fill, now),
@@ -54,7 +79,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
             };
             self.run_grid_intents(&fill.symbol, intents, now).await?;
         }
-        Ok(())
+        Ok(fresh)
     }
 
     /// Trade pairs (spec §8) and the fee total.
@@ -229,6 +254,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         purpose: OrderPurpose,
         now: Timestamp,
     ) -> Result<Sent, OrchestratorError> {
+        if let Some(existing) = self.store.get_order(&request.client_order_id)? {
+            return self.resend(request, existing, owner, now).await;
+        }
         let Some(price) = request
             .price
             .or_else(|| self.symbols.get(&request.symbol).and_then(|s| s.last_price))
@@ -266,7 +294,16 @@ impl<E: Exchange> HybridOrchestrator<E> {
         order.status = OrderStatus::PendingNew;
         self.store.insert_order(&order)?;
         self.owners.insert(request.client_order_id.clone(), owner);
-        match self.exchange.place_order(&request).await {
+        self.place_recorded(&request, now).await
+    }
+
+    /// Sends an order already recorded as `PENDING_NEW` and records the answer.
+    async fn place_recorded(
+        &mut self,
+        request: &OrderRequest,
+        now: Timestamp,
+    ) -> Result<Sent, OrchestratorError> {
+        match self.exchange.place_order(request).await {
             Ok(ack) => {
                 self.journal.n_orders += 1;
                 self.store.update_order_status(
@@ -277,6 +314,14 @@ impl<E: Exchange> HybridOrchestrator<E> {
                     None,
                 )?;
                 Ok(Sent::Accepted(ack.fills))
+            }
+            Err(error @ ExchangeError::UnknownOutcome { .. }) => {
+                // It may be on the book: keep it PENDING_NEW and owned, and let the next
+                // reconciliation ask the exchange by its client id. Sending it again now
+                // could place it twice.
+                let message = format!("{}: {error}", request.client_order_id);
+                self.record_event(now, Some(&request.symbol), "order_unknown", &message)?;
+                Ok(Sent::Accepted(Vec::new()))
             }
             Err(error) => {
                 self.journal.n_rejections += 1;
@@ -292,6 +337,86 @@ impl<E: Exchange> HybridOrchestrator<E> {
                 Ok(Sent::Refused(reason))
             }
         }
+    }
+
+    /// An intent whose client order id the store already holds: after a restart from a
+    /// snapshot the deterministic grid asks again for what it asked before the crash. Never
+    /// sent blindly: the same order (side, price, quantity) is looked up on the exchange by its
+    /// client id and adopted if it is there; sent only if it provably never arrived (the
+    /// exchange does not know it and the store never saw an answer). Anything else (the id
+    /// was used for a different order) is refused, and the grid retries under a new id.
+    async fn resend(
+        &mut self,
+        request: OrderRequest,
+        existing: hybrid_core::Order,
+        owner: OrderOwner,
+        now: Timestamp,
+    ) -> Result<Sent, OrchestratorError> {
+        let id = request.client_order_id.clone();
+        let same = existing.symbol == request.symbol
+            && existing.side == request.side
+            && existing.kind == request.kind
+            && existing.price == request.price
+            && existing.quantity == request.quantity;
+        if !same {
+            let reason = format!("client order id {id} was already used for another order");
+            self.record_event(now, Some(&request.symbol), "order_conflict", &reason)?;
+            return Ok(Sent::Refused(reason));
+        }
+        match self
+            .exchange
+            .query_order(&request.symbol, &OrderRef::Client(id.clone()))
+            .await
+        {
+            Ok(on_exchange) => {
+                self.owners.insert(id.clone(), owner);
+                self.adopt_status(&existing, &on_exchange, now)?;
+                self.record_event(
+                    now,
+                    Some(&request.symbol),
+                    "order_adopted",
+                    &format!("{id} was already on the exchange ({})", on_exchange.status),
+                )?;
+                Ok(Sent::Accepted(Vec::new()))
+            }
+            Err(ExchangeError::UnknownOrder { .. })
+                if existing.status == OrderStatus::PendingNew =>
+            {
+                self.owners.insert(id.clone(), owner);
+                self.place_recorded(&request, now).await
+            }
+            Err(ExchangeError::UnknownOrder { .. }) => {
+                let reason = format!(
+                    "{id} is {} here but unknown to the exchange",
+                    existing.status
+                );
+                self.record_event(now, Some(&request.symbol), "order_conflict", &reason)?;
+                Ok(Sent::Refused(reason))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Writes the exchange's status of an order into the store when it moved on.
+    pub(super) fn adopt_status(
+        &self,
+        stored: &hybrid_core::Order,
+        on_exchange: &hybrid_core::Order,
+        now: Timestamp,
+    ) -> Result<(), OrchestratorError> {
+        if stored.status == on_exchange.status
+            || stored.status.transition(on_exchange.status).is_err()
+        {
+            return Ok(());
+        }
+        self.store.update_order_status(
+            &stored.client_order_id,
+            on_exchange.status,
+            on_exchange.exchange_order_id,
+            now,
+            Some("reconciled with the exchange"),
+        )?;
+        Ok(())
     }
 
     /// What the guard needs: free quote, value per symbol (holdings at market plus open
@@ -428,7 +553,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
         Ok(bought)
     }
 
-    async fn market_order(
+    pub(super) async fn market_order(
         &mut self,
         symbol: &Symbol,
         side: Side,

@@ -28,8 +28,12 @@
 
 mod execute;
 mod persist;
+mod rebalance_task;
+mod reconcile;
 mod state;
 mod transition;
+
+pub use self::{persist::RunProgress, reconcile::ReconcileReport};
 
 use std::collections::BTreeMap;
 
@@ -190,6 +194,12 @@ pub struct HybridOrchestrator<E> {
     guard: RiskGuard,
     quote: Asset,
     journal: Journal,
+    /// Per symbol, the highest exchange trade id booked.
+    fill_cursors: BTreeMap<Symbol, i64>,
+    /// The driver's position, saved with the state.
+    progress: RunProgress,
+    /// When the 6-hourly rebalance last ran.
+    last_rebalance: Option<Timestamp>,
 }
 
 impl<E: Exchange> HybridOrchestrator<E> {
@@ -240,6 +250,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
             owners: BTreeMap::new(),
             quote,
             journal: Journal::default(),
+            fill_cursors: BTreeMap::new(),
+            progress: RunProgress::default(),
+            last_rebalance: None,
         })
     }
 
@@ -265,6 +278,17 @@ impl<E: Exchange> HybridOrchestrator<E> {
     #[must_use]
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// The driver's position, saved with the next state document.
+    pub fn set_progress(&mut self, progress: RunProgress) {
+        self.progress = progress;
+    }
+
+    /// The store's id of this orchestrator's cohort.
+    #[must_use]
+    pub const fn cohort(&self) -> CohortId {
+        self.cohort
     }
 
     /// The current mode of every symbol.
@@ -325,8 +349,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
     }
 
     /// The hourly task: each symbol's manager evaluates its latest regime and switches
-    /// (running the transition plan), a stopped-out HOLD buys back when allowed, the guard
-    /// sees the portfolio value, and the state document is saved. Returns the equity snapshot
+    /// (running the transition plan), a stopped-out HOLD buys back when allowed, every 6 h
+    /// the portfolio is rebalanced when a symbol drifted more than 5 % from its share, the
+    /// guard sees the portfolio value, and the state document is saved. Returns the equity snapshot
     /// at `now`.
     ///
     /// # Errors
@@ -340,6 +365,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
             }
             self.evaluate_and_switch(symbol, now).await?;
         }
+        self.maybe_rebalance(now).await?;
         let snapshot = self.equity(now).await?;
         for event in self.guard.observe_portfolio(snapshot.equity, now) {
             self.journal.n_alerts += 1;

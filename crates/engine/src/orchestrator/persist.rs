@@ -2,15 +2,18 @@
 //! saved after every hourly evaluation and read back at start-up. Saved per symbol: the mode,
 //! the mode manager (history, cooldown, safety lock), the HOLD entry, the allocation, a CASH
 //! exit in progress and the grid's parameters; plus every stop-loss with its trailing
-//! progress. On restore, a grid is rebuilt from its parameters and adopts its open orders from
-//! the exchange ([`GridBot::restore`]); symbols the document does not know start fresh, and
-//! symbols it knows but the orchestrator does not trade are ignored.
+//! progress; each grid's whole state ([`GridSnapshot`]); the highest trade id booked per
+//! symbol; and the driver's [`RunProgress`]. On restore a grid continues from its snapshot (older
+//! documents: it is rebuilt from its parameters and adopts its open orders from the exchange,
+//! [`GridBot::restore`]); symbols the document does not know start fresh, and symbols it knows
+//! but the orchestrator does not trade are ignored. What happened on the exchange after the
+//! save is read back by [`HybridOrchestrator::reconcile`].
 
 use std::collections::BTreeMap;
 
 use hybrid_core::{Notional, Price, Symbol, Timestamp, TradingMode};
 use hybrid_exchange::Exchange;
-use hybrid_grid::{GridBot, GridConfig, GridFingerprint, GridParams};
+use hybrid_grid::{GridBot, GridConfig, GridFingerprint, GridParams, GridSnapshot};
 use hybrid_modes::{ModeManager, ModeSnapshot};
 use hybrid_risk::StopLoss;
 use serde::{Deserialize, Serialize};
@@ -29,6 +32,26 @@ struct SavedState {
     saved_at: Timestamp,
     symbols: BTreeMap<Symbol, SavedSymbol>,
     stops: Vec<StopLoss>,
+    /// Per symbol, the highest exchange trade id booked: fills after it are read back from
+    /// the exchange at restart.
+    #[serde(default)]
+    fill_cursors: BTreeMap<Symbol, i64>,
+    /// Where the driver was when this was saved (the live loop's last candle), in the same
+    /// document so that the two can never disagree after a crash.
+    #[serde(default)]
+    progress: Option<RunProgress>,
+    /// When the 6-hourly rebalance last ran.
+    #[serde(default)]
+    last_rebalance: Option<Timestamp>,
+}
+
+/// How far the driver of the orchestrator had got when the state was saved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunProgress {
+    /// Close time of the last candle traded; a replay resumes after it.
+    pub last_candle_close: Option<Timestamp>,
+    /// The last hour (milliseconds / 3 600 000) whose hourly task ran.
+    pub last_hour: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,6 +70,10 @@ struct SavedGrid {
     params: GridParams,
     generation: u64,
     fingerprint: GridFingerprint,
+    /// The bot's whole state; without it (older documents) the grid is rebuilt from the
+    /// exchange's open orders.
+    #[serde(default)]
+    snapshot: Option<GridSnapshot>,
 }
 
 impl<E: Exchange> HybridOrchestrator<E> {
@@ -75,6 +102,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
                         params: grid.config().params().clone(),
                         generation: state.grid_generation,
                         fingerprint: grid.fingerprint(),
+                        snapshot: Some(grid.snapshot()),
                     }),
                 };
                 (symbol.clone(), saved)
@@ -84,6 +112,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
             saved_at: now,
             symbols,
             stops: self.stops.stops_of(self.cohort).cloned().collect(),
+            fill_cursors: self.fill_cursors.clone(),
+            progress: Some(self.progress),
+            last_rebalance: self.last_rebalance,
         };
         let body = serde_json::to_value(&document)
             .map_err(|e| OrchestratorError::State(format!("cannot serialise the state: {e}")))?;
@@ -91,8 +122,24 @@ impl<E: Exchange> HybridOrchestrator<E> {
         Ok(())
     }
 
+    /// The progress saved with the last state document, without restoring anything (the live
+    /// loop reads it first to know which candles were already traded).
+    ///
+    /// # Errors
+    /// Store failures; [`OrchestratorError::State`] for a document that does not parse.
+    pub fn saved_progress(&self) -> Result<Option<RunProgress>, OrchestratorError> {
+        let Some(document) = self.store.load_state(&self.state_name())? else {
+            return Ok(None);
+        };
+        let saved: SavedState = serde_json::from_value(document.body)
+            .map_err(|e| OrchestratorError::State(format!("state document: {e}")))?;
+        Ok(saved.progress)
+    }
+
     /// Reads the state document back, if there is one; returns whether it was found. Call
     /// before [`Self::start`] instead of it: restored symbols keep their mode and positions.
+    /// Grids saved with their snapshot continue exactly; then [`Self::reconcile`] reads back
+    /// what happened on the exchange since the save.
     ///
     /// # Errors
     /// Store or exchange failures; [`OrchestratorError::State`] for a document that does not
@@ -103,6 +150,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         };
         let saved: SavedState = serde_json::from_value(document.body)
             .map_err(|e| OrchestratorError::State(format!("state document: {e}")))?;
+        self.fill_cursors = saved.fill_cursors;
+        self.progress = saved.progress.unwrap_or_default();
+        self.last_rebalance = saved.last_rebalance;
         for stop in saved.stops {
             if self.symbols.contains_key(stop.symbol()) {
                 self.stops
@@ -143,6 +193,15 @@ impl<E: Exchange> HybridOrchestrator<E> {
         let config = GridConfig::new(grid.params, state.filters.clone())
             .map_err(|e| OrchestratorError::State(format!("grid of {symbol}: {e}")))?;
         state.grid_generation = grid.generation;
+        if let Some(snapshot) = grid.snapshot {
+            let bot = GridBot::from_snapshot(config, snapshot)
+                .map_err(|e| OrchestratorError::State(format!("grid of {symbol}: {e}")))?;
+            for id in bot.live_orders().keys() {
+                self.owners.insert(id.clone(), OrderOwner::Grid);
+            }
+            self.state_mut(symbol)?.grid = Some(bot);
+            return Ok(());
+        }
         let first = grid.generation * GRID_SEQUENCE_SPAN;
         let (bot, intents) = GridBot::restore(
             config,
