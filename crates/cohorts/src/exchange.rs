@@ -1,0 +1,217 @@
+//! [`CohortExchange`]: one cohort's view of the shared exchange client.
+//!
+//! Every cohort's [`hybrid_engine::HybridOrchestrator`] gets its own view; all views hold the
+//! same `Arc` of the real client, so there is one connection, one request-weight budget and one
+//! market-data source for the whole process. A view:
+//! - answers `balances` from the cohort's [`CohortLedger`], never from the account, so the
+//!   orchestrator sizes its orders from its own money;
+//! - refuses an order the ledger cannot pay (`InsufficientBalance`) or one carrying another
+//!   cohort's id, before it reaches the exchange;
+//! - reserves, books and releases on placement, fills and cancels;
+//! - shows only the cohort's own open orders and trades (routed by the cohort encoded in the
+//!   client order id).
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use hybrid_core::{
+    Candle, ClientOrderId, CohortId, Fill, Order, OrderKind, Price, Symbol, SymbolFilters,
+    Timestamp,
+};
+use hybrid_exchange::{
+    Balance, Exchange, ExchangeError, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice,
+    TradesFrom,
+};
+
+use crate::ledger::CohortLedger;
+
+/// What the cohort orchestrator needs from a cohort's venue besides the [`Exchange`]
+/// operations: booking fills that arrive outside an order's placement (the replay's candle
+/// fills, a live trade report) and reading the ledger for reconciliation.
+pub trait CohortVenue: Exchange {
+    /// The cohort this venue trades for.
+    fn cohort(&self) -> CohortId;
+
+    /// Books a fill of one of this cohort's orders reported after its placement (idempotent).
+    fn book_fill(&self, fill: &Fill);
+
+    /// A copy of the cohort's ledger now.
+    fn ledger(&self) -> CohortLedger;
+}
+
+/// One cohort's view of the shared exchange `E`.
+#[derive(Debug)]
+pub struct CohortExchange<E> {
+    shared: Arc<E>,
+    cohort: CohortId,
+    ledger: Mutex<CohortLedger>,
+}
+
+impl<E> CohortExchange<E> {
+    /// A view for `ledger`'s cohort on `shared`.
+    #[must_use]
+    pub fn new(shared: Arc<E>, ledger: CohortLedger) -> Self {
+        Self {
+            shared,
+            cohort: ledger.cohort(),
+            ledger: Mutex::new(ledger),
+        }
+    }
+
+    /// The shared client.
+    #[must_use]
+    pub fn shared(&self) -> &Arc<E> {
+        &self.shared
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CohortLedger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn owns(&self, id: &ClientOrderId) -> bool {
+        id.decode()
+            .is_some_and(|(cohort, _, _)| cohort == self.cohort)
+    }
+
+    fn owns_ref(&self, order: &OrderRef) -> bool {
+        match order {
+            OrderRef::Client(id) => self.owns(id),
+            // An exchange id carries no cohort: the exchange's answer is checked instead.
+            OrderRef::Exchange(_) => true,
+        }
+    }
+
+    fn foreign(&self, what: &str) -> ExchangeError {
+        ExchangeError::InvalidRequest(format!(
+            "cohort {} may not {what} another cohort's order",
+            self.cohort
+        ))
+    }
+}
+
+impl<E: Exchange> CohortVenue for CohortExchange<E> {
+    fn cohort(&self) -> CohortId {
+        self.cohort
+    }
+
+    fn book_fill(&self, fill: &Fill) {
+        if self.owns(&fill.client_order_id) {
+            self.lock().apply_fill(fill);
+        }
+    }
+
+    fn ledger(&self) -> CohortLedger {
+        self.lock().clone()
+    }
+}
+
+impl<E: Exchange> Exchange for CohortExchange<E> {
+    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
+        self.shared.server_time().await
+    }
+
+    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
+        self.shared.exchange_info().await
+    }
+
+    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
+        self.shared.symbol_filters(symbol).await
+    }
+
+    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
+        self.shared.ticker_price(symbol).await
+    }
+
+    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
+        self.shared.ticker_prices().await
+    }
+
+    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
+        self.shared.ticker_24h(symbol).await
+    }
+
+    async fn klines(
+        &self,
+        symbol: &Symbol,
+        interval: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Candle>, ExchangeError> {
+        self.shared
+            .klines(symbol, interval, start, end, limit)
+            .await
+    }
+
+    /// The cohort's own balances (its ledger), not the account's.
+    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
+        Ok(self.lock().balances())
+    }
+
+    async fn place_order(&self, request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+        if request.cohort != self.cohort || !self.owns(&request.client_order_id) {
+            return Err(self.foreign("place"));
+        }
+        let reference = match (request.kind, request.price) {
+            (OrderKind::Market, _) | (_, None) => self.shared.ticker_price(&request.symbol).await?,
+            (_, Some(price)) => price,
+        };
+        self.lock().check(request, reference).map_err(|refusal| {
+            ExchangeError::InsufficientBalance {
+                msg: refusal.to_string(),
+            }
+        })?;
+        let ack = self.shared.place_order(request).await?;
+        let mut ledger = self.lock();
+        ledger.on_accepted(request, &ack.order);
+        for fill in &ack.fills {
+            ledger.apply_fill(fill);
+        }
+        Ok(ack)
+    }
+
+    async fn query_order(&self, symbol: &Symbol, order: &OrderRef) -> Result<Order, ExchangeError> {
+        if !self.owns_ref(order) {
+            return Err(self.foreign("query"));
+        }
+        self.shared.query_order(symbol, order).await
+    }
+
+    async fn cancel_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        if !self.owns_ref(order) {
+            return Err(self.foreign("cancel"));
+        }
+        if let OrderRef::Exchange(_) = order {
+            let found = self.shared.query_order(symbol, order).await?;
+            if found.cohort != self.cohort && !self.owns(&found.client_order_id) {
+                return Err(self.foreign("cancel"));
+            }
+        }
+        let cancelled = self.shared.cancel_order(symbol, order).await?;
+        self.lock().on_closed(&cancelled.client_order_id);
+        Ok(cancelled)
+    }
+
+    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
+        let orders = self.shared.open_orders(symbol).await?;
+        Ok(orders
+            .into_iter()
+            .filter(|o| self.owns(&o.client_order_id))
+            .collect())
+    }
+
+    async fn my_trades(
+        &self,
+        symbol: &Symbol,
+        from: TradesFrom,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        let fills = self.shared.my_trades(symbol, from).await?;
+        Ok(fills
+            .into_iter()
+            .filter(|f| self.owns(&f.client_order_id))
+            .collect())
+    }
+}

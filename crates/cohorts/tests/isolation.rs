@@ -1,0 +1,358 @@
+//! Isolation between cohorts on one shared exchange: a cohort whose exchange calls all fail
+//! keeps failing alone while the others trade on; a cohort can never spend beyond its own
+//! cash, even when the shared account holds more; the ledgers add up to the account.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::sync::Arc;
+
+use hybrid_cohorts::{
+    reconcile, seed, CohortDefinition, CohortExchange, CohortLedger, CohortOrchestrator,
+    CohortVenue,
+};
+use hybrid_core::{
+    Candle, ClientOrderId, CohortId, Fill, Order, OrderKind, Price, Quantity, Side, SimClock,
+    Symbol, SymbolFilters, Timestamp,
+};
+use hybrid_engine::{replay_filters, OrchestratorConfig};
+use hybrid_exchange::{
+    Balance, Exchange, ExchangeError, MatchingConfig, MatchingEngine, OrderAck, OrderRef,
+    OrderRequest, SimConfig, SimExchange, Ticker24h, TickerPrice, TradesFrom,
+};
+use hybrid_store::Store;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+/// A cohort venue that can be switched to fail every call.
+#[derive(Debug)]
+struct Flaky {
+    inner: CohortExchange<SimExchange>,
+    broken: bool,
+}
+
+impl Flaky {
+    fn check(&self) -> Result<(), ExchangeError> {
+        if self.broken {
+            Err(ExchangeError::Connectivity(
+                "injected: exchange unreachable".to_owned(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl CohortVenue for Flaky {
+    fn cohort(&self) -> CohortId {
+        self.inner.cohort()
+    }
+    fn book_fill(&self, fill: &Fill) {
+        self.inner.book_fill(fill);
+    }
+    fn ledger(&self) -> CohortLedger {
+        self.inner.ledger()
+    }
+}
+
+impl Exchange for Flaky {
+    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
+        self.check()?;
+        self.inner.server_time().await
+    }
+    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
+        self.check()?;
+        self.inner.exchange_info().await
+    }
+    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
+        self.check()?;
+        self.inner.symbol_filters(symbol).await
+    }
+    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
+        self.check()?;
+        self.inner.ticker_price(symbol).await
+    }
+    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
+        self.check()?;
+        self.inner.ticker_prices().await
+    }
+    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
+        self.check()?;
+        self.inner.ticker_24h(symbol).await
+    }
+    async fn klines(
+        &self,
+        symbol: &Symbol,
+        interval: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Candle>, ExchangeError> {
+        self.check()?;
+        self.inner.klines(symbol, interval, start, end, limit).await
+    }
+    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
+        self.check()?;
+        self.inner.balances().await
+    }
+    async fn place_order(&self, request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+        self.check()?;
+        self.inner.place_order(request).await
+    }
+    async fn query_order(&self, symbol: &Symbol, order: &OrderRef) -> Result<Order, ExchangeError> {
+        self.check()?;
+        self.inner.query_order(symbol, order).await
+    }
+    async fn cancel_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> Result<Order, ExchangeError> {
+        self.check()?;
+        self.inner.cancel_order(symbol, order).await
+    }
+    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
+        self.check()?;
+        self.inner.open_orders(symbol).await
+    }
+    async fn my_trades(
+        &self,
+        symbol: &Symbol,
+        from: TradesFrom,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        self.check()?;
+        self.inner.my_trades(symbol, from).await
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("the simulated exchange never waits"),
+    }
+}
+
+const HOUR: i64 = Timestamp::HOUR_MS;
+
+/// A price swinging ±4 % around `base` with a period of a day: grids fill both ways.
+fn candle(base: Decimal, hour: i64) -> Candle {
+    let phase = |h: i64| -> Decimal {
+        let x = ((h % 24) as f64 / 24.0 * std::f64::consts::TAU).sin();
+        base * (Decimal::ONE + Decimal::try_from(x * 0.04).unwrap().round_dp(6))
+    };
+    let (open, close) = (phase(hour), phase(hour + 1));
+    let high = open.max(close) * dec!(1.002);
+    let low = open.min(close) * dec!(0.998);
+    let p = |d: Decimal| Price::new(d.round_dp(4)).unwrap();
+    Candle::new(
+        Timestamp::from_millis(hour * HOUR),
+        p(open),
+        p(high),
+        p(low),
+        p(close),
+        Quantity::new(dec!(1000)).unwrap(),
+    )
+    .unwrap()
+}
+
+struct World {
+    shared: Arc<SimExchange>,
+    clock: Arc<SimClock>,
+    cohorts: CohortOrchestrator<Flaky>,
+    coins: Vec<(Symbol, Decimal)>,
+}
+
+/// Three cohorts of 1000 USDT on one 3000 USDT account, one coin each; `broken` names the
+/// cohort whose every exchange call fails.
+fn world(broken: Option<&str>) -> World {
+    let coins = vec![
+        (Symbol::new("BTCUSDT").unwrap(), dec!(30000)),
+        (Symbol::new("ETHUSDT").unwrap(), dec!(2000)),
+        (Symbol::new("SOLUSDT").unwrap(), dec!(100)),
+    ];
+    let filters: Vec<SymbolFilters> = coins
+        .iter()
+        .map(|(s, p)| replay_filters(s.clone(), Price::new(*p).unwrap()))
+        .collect();
+    let usdt = coins[0].0.quote();
+    let engine = MatchingEngine::new(
+        MatchingConfig::default(),
+        filters.clone(),
+        &[Balance {
+            asset: usdt.clone(),
+            free: dec!(3000),
+            locked: dec!(0),
+        }],
+    );
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+    let shared = Arc::new(SimExchange::new(
+        engine,
+        Arc::clone(&clock),
+        SimConfig::default(),
+    ));
+    let definitions: Vec<CohortDefinition> = hybrid_cohorts::default_cohorts()
+        .into_iter()
+        .take(3)
+        .collect();
+    let now = Timestamp::from_millis(0);
+    for (i, (symbol, base)) in coins.iter().enumerate() {
+        let _ = i;
+        shared.on_candle(symbol, &candle(*base, -1));
+    }
+    let mut cohorts = CohortOrchestrator::new();
+    let mut base = OrchestratorConfig::backtest_defaults();
+    base.hybrid.enable_mode_switching = false;
+    for (definition, filters) in definitions.iter().zip(filters) {
+        let store = Store::open("sqlite::memory:").unwrap();
+        let rows = seed(&store, &definitions, now).unwrap();
+        let id = rows.iter().find(|r| r.name == definition.name).unwrap().id;
+        let venue = Flaky {
+            inner: CohortExchange::new(
+                Arc::clone(&shared),
+                CohortLedger::new(id, usdt.clone(), definition.current_capital),
+            ),
+            broken: broken == Some(definition.name.as_str()),
+        };
+        cohorts
+            .add(definition.clone(), venue, store, vec![filters], &base, now)
+            .unwrap();
+    }
+    World {
+        shared,
+        clock,
+        cohorts,
+        coins,
+    }
+}
+
+fn run(world: &mut World, hours: i64) {
+    for hour in 0..hours {
+        let close = Timestamp::from_millis((hour + 1) * HOUR);
+        world.clock.advance_to(close).unwrap();
+        for (symbol, base) in &world.coins {
+            let c = candle(*base, hour);
+            let fills = world.shared.on_candle(symbol, &c);
+            block_on(world.cohorts.on_candle(symbol, &c, fills, close));
+        }
+        // A cohort that could not start is retried every hour.
+        block_on(world.cohorts.start(close));
+        if hour > 0 {
+            block_on(world.cohorts.on_hour(close));
+        }
+        let ledgers = world.cohorts.ledgers();
+        let refs: Vec<&CohortLedger> = ledgers.iter().collect();
+        let account = world.shared.with_engine(|e| e.balances());
+        assert_eq!(reconcile(&refs, &account, true), vec![], "hour {hour}");
+    }
+}
+
+#[test]
+fn a_cohort_whose_exchange_fails_fails_alone_while_the_others_trade_on() {
+    let mut world = world(Some("balanced"));
+    run(&mut world, 72);
+    let slots = world.cohorts.slots();
+    let get = |name: &str| slots.iter().find(|s| s.definition().name == name).unwrap();
+    let broken = get("balanced");
+    assert!(
+        broken.failures().len() >= 72,
+        "it keeps failing: {}",
+        broken.failures().len()
+    );
+    assert!(broken
+        .failures()
+        .iter()
+        .all(|f| f.error.contains("injected")));
+    assert_eq!(broken.journal().n_orders, 0);
+    assert_eq!(
+        broken
+            .ledger()
+            .total(&Symbol::new("BTCUSDT").unwrap().quote()),
+        dec!(1000)
+    );
+    for name in ["conservative", "aggressive"] {
+        let healthy = get(name);
+        assert!(
+            healthy.failures().is_empty(),
+            "{name}: {:?}",
+            healthy.failures()
+        );
+        assert!(healthy.journal().n_orders > 0, "{name} trades");
+        assert!(healthy.journal().n_fills > 0, "{name} fills");
+    }
+    // Same healthy cohorts without the broken one: exactly the same trading.
+    let mut calm = self::world(None);
+    run(&mut calm, 72);
+    let calm_slots = calm.cohorts.slots();
+    for name in ["conservative", "aggressive"] {
+        let a = get(name);
+        let b = calm_slots
+            .iter()
+            .find(|s| s.definition().name == name)
+            .unwrap();
+        assert_eq!(
+            a.journal(),
+            b.journal(),
+            "{name} is unaffected by another cohort's failure"
+        );
+        assert_eq!(a.ledger().lines(), b.ledger().lines());
+    }
+}
+
+#[test]
+fn a_cohort_cannot_spend_beyond_its_own_cash_on_a_richer_account() {
+    let mut world = world(None);
+    run(&mut world, 24);
+    let slot = &world.cohorts.slots()[0];
+    let venue = slot.orchestrator().exchange();
+    let usdt = world.coins[0].0.quote();
+    let own = venue.ledger().free(&usdt);
+    let account_free: Decimal = world
+        .shared
+        .with_engine(|e| e.balances())
+        .iter()
+        .filter(|b| b.asset == usdt)
+        .map(|b| b.free)
+        .sum();
+    assert!(
+        account_free > own + dec!(500),
+        "the account holds the other cohorts' cash too"
+    );
+    let balances = block_on(venue.balances()).unwrap();
+    let shown: Decimal = balances
+        .iter()
+        .filter(|b| b.asset == usdt)
+        .map(|b| b.free)
+        .sum();
+    assert_eq!(
+        shown, own,
+        "the orchestrator sees its own cash, not the account's"
+    );
+
+    let (symbol, base) = world.coins[0].clone();
+    let id = venue.cohort();
+    let order = |seq: u64, cash: Decimal| OrderRequest {
+        client_order_id: ClientOrderId::new(id, &symbol, 1_000_000 + seq).unwrap(),
+        cohort: id,
+        symbol: symbol.clone(),
+        side: Side::Buy,
+        kind: OrderKind::Limit,
+        time_in_force: None,
+        price: Some(Price::new(base * dec!(0.5)).unwrap()),
+        quantity: Quantity::new((cash / (base * dec!(0.5))).round_dp(5)).unwrap(),
+    };
+    let error = block_on(venue.place_order(&order(1, own + dec!(100)))).unwrap_err();
+    assert!(
+        matches!(error, ExchangeError::InsufficientBalance { .. }),
+        "{error}"
+    );
+    block_on(venue.place_order(&order(2, own - dec!(1)))).unwrap();
+    // Another cohort's id is refused outright.
+    let mut foreign = order(3, dec!(10));
+    foreign.cohort = CohortId::new(id.get() + 1);
+    assert!(block_on(venue.place_order(&foreign)).is_err());
+    let ledgers = world.cohorts.ledgers();
+    let refs: Vec<&CohortLedger> = ledgers.iter().collect();
+    let account = world.shared.with_engine(|e| e.balances());
+    assert_eq!(reconcile(&refs, &account, true), vec![]);
+}
