@@ -1,2 +1,48 @@
 //! The learning loop: signals stored per decision, outcomes at 1 h / 4 h / 24 h / 7 d, decision
 //! quality, the playbook, and the LLM advisor behind strict output validation.
+//!
+//! - [`compose`] and [`market_inputs`]: the nine-signal composite of spec §3.2 from
+//!   `hybrid_market`'s indicators; a source that is unavailable is recorded as missing.
+//! - [`update_outcomes`]: the outcome windows (§3.3), priced at `decision + window` from candle
+//!   history and caught up whatever the scheduler's timing; then signal correctness (§3.4).
+//!   [`judge_entries_by_pairs`]: decision quality of entries by their pair's P&L (§3.5).
+//! - [`accuracy_report`]: per-signal accuracy overall and per regime, with sample sizes.
+//! - [`update_playbook`]: the versioned playbook (§3.6).
+//! - [`record_backtest`]: the learning pass over a backtest's journal (fills, mode switches,
+//!   declined switches), composed by the binary since this crate may not depend on the engine.
+//!
+//! The crate depends only on `hybrid-core`, `hybrid-market` and `hybrid-store`.
+
+mod accuracy;
+mod error;
+mod outcomes;
+mod pass;
+mod playbook;
+mod signals;
+
+pub use crate::{
+    accuracy::{
+        accuracy_report, AccuracyReport, AccuracyTable, EvaluatedRow, SignalAccuracy, Tally,
+        MIN_SAMPLES,
+    },
+    error::LearningError,
+    outcomes::{
+        evaluate_signals, good_by_outcome, judge_entries_by_pairs, raw_move_pct, side_adjusted,
+        signal_correct, update_outcomes, CandleHistory, OutcomeRun, PriceHistory, NEUTRAL_BAND,
+    },
+    pass::{
+        record_backtest, switch_stance, AdvisorContext, BacktestJournal, NoAdvisor, PassSummary,
+        RegimeTimeline, SignalAdvisor, SwitchEvent, TradeEvent,
+    },
+    playbook::{
+        analyse, prompt_extract, reliability_label, render, signal_accuracy_section,
+        update_playbook, win_rate_pct, JudgedDecision, Pattern, PlaybookAnalysis, PlaybookUpdate,
+        MIN_DECISIONS, MIN_RULE_DECISIONS, PROMPT_SECTIONS, REGIME_FILTERS,
+    },
+    signals::{
+        compose, fear_greed_signal, macd_signal, macro_signal, market_inputs, rsi_signal,
+        sentiment_signal, signal_values, trend_signal, values_from, volume_signal, whale_signal,
+        AiInput, MacdInput, MacroInput, SignalInputs, SignalName, SignalWeights, TrendInput,
+        VolumeInput,
+    },
+};
