@@ -36,7 +36,7 @@ use hybrid_engine::{
     OrchestratorConfig, TradeStats,
 };
 use hybrid_exchange::{Balance, MatchingConfig, MatchingEngine, SimConfig, SimExchange};
-use hybrid_market::{CoinScanner, ScanInputs, Watchlist};
+use hybrid_market::{CoinScanner, RiskLevel, ScanInputs, ScoreComponent, Watchlist};
 use hybrid_store::Store;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,24 @@ pub struct CohortBacktestConfig {
     pub seed: u64,
     /// Bootstrap resamples.
     pub resamples: usize,
+    /// How a coin's confidence is measured in the replay (see [`ConfidenceBasis`]).
+    pub confidence_basis: ConfidenceBasis,
+}
+
+/// What a coin's scanner confidence is measured against in a replay.
+///
+/// The live scanner's confidence is the share of its five inputs that had data. Candle files
+/// carry only three of them (technicals, volume, momentum): Fear & Greed and whale flows have
+/// no history here. Measured against all five, no coin of a replay reaches 0.7, so the
+/// conservative cohort (minimum 0.7) can never trade in a backtest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfidenceBasis {
+    /// The share of the inputs a replay can have (3): a coin with all three is fully
+    /// confident. The report says so.
+    #[default]
+    ReplayInputs,
+    /// The share of all five inputs, as live (a replay's coins reach at most 0.6).
+    AllInputs,
 }
 
 impl CohortBacktestConfig {
@@ -99,6 +117,7 @@ impl CohortBacktestConfig {
             matching: MatchingConfig::default(),
             seed: 1,
             resamples: 2000,
+            confidence_basis: ConfidenceBasis::default(),
         }
     }
 }
@@ -178,6 +197,8 @@ pub struct CohortBacktestReport {
     pub reconciliation_failures: u64,
     /// Fills that named no cohort (should be 0).
     pub unrouted_fills: u64,
+    /// How coin confidence was measured.
+    pub confidence_basis: ConfidenceBasis,
 }
 
 type CohortVenueOf = CohortExchange<SimExchange>;
@@ -317,7 +338,7 @@ impl Run {
         now: Timestamp,
     ) -> Result<(), CohortError> {
         let step_ms = interval_ms(&config.interval)?;
-        let candidates = scan_candidates(history, step_ms, now);
+        let candidates = scan_candidates(history, step_ms, now, config.confidence_basis);
         let selections = select_coins(cohorts, &candidates);
         let mut orchestrator = CohortOrchestrator::new();
         for (cohort, selection) in cohorts.iter().zip(selections) {
@@ -468,6 +489,7 @@ impl Run {
             curve: self.curve,
             reconciliation_failures: self.reconciliation_failures,
             unrouted_fills,
+            confidence_basis: config.confidence_basis,
         })
     }
 }
@@ -499,6 +521,7 @@ pub fn scan_candidates(
     history: &BTreeMap<Symbol, VecDeque<Candle>>,
     interval_ms: i64,
     now: Timestamp,
+    basis: ConfidenceBasis,
 ) -> Vec<AllocationCandidate> {
     let watchlist = Watchlist::seeded();
     let scanner = CoinScanner::default();
@@ -526,7 +549,19 @@ pub fn scan_candidates(
                 change_24h_pct: change,
                 ..ScanInputs::empty(symbol.clone())
             };
-            let opportunity = scanner.score(&watchlist, &inputs, now);
+            let mut opportunity = scanner.score(&watchlist, &inputs, now);
+            if basis == ConfidenceBasis::ReplayInputs {
+                let had = REPLAY_INPUTS
+                    - opportunity
+                        .missing
+                        .iter()
+                        .filter(|c| !matches!(c, ScoreComponent::Sentiment | ScoreComponent::Whale))
+                        .count();
+                opportunity.confidence =
+                    (Decimal::from(had) / Decimal::from(REPLAY_INPUTS)).round_dp(4);
+                opportunity.risk_level =
+                    risk_level(opportunity.confidence, opportunity.total_score);
+            }
             Some(AllocationCandidate::from_opportunity(
                 &opportunity,
                 last.close(),
@@ -534,6 +569,21 @@ pub fn scan_candidates(
             ))
         })
         .collect()
+}
+
+/// The scanner inputs a candle file can feed: technicals, volume, momentum.
+const REPLAY_INPUTS: usize = 3;
+
+/// Spec §7.4 risk: LOW if confidence ≥ 0.7 and score ≥ 0.6, HIGH if confidence < 0.4 or
+/// score < 0.3, else MEDIUM.
+fn risk_level(confidence: Decimal, score: Decimal) -> RiskLevel {
+    if confidence >= Decimal::new(7, 1) && score >= Decimal::new(6, 1) {
+        RiskLevel::Low
+    } else if confidence < Decimal::new(4, 1) || score < Decimal::new(3, 1) {
+        RiskLevel::High
+    } else {
+        RiskLevel::Medium
+    }
 }
 
 /// The last [`TECHNICAL_BARS`] 4h candles built from shorter ones (UTC-aligned buckets).
@@ -713,6 +763,15 @@ impl fmt::Display for CohortBacktestReport {
             date(self.end)
         )?;
         writeln!(f, "  candles         {}", self.candles)?;
+        let basis = match self.confidence_basis {
+            ConfidenceBasis::ReplayInputs => {
+                "share of the 3 inputs candles carry (no Fear & Greed, no whale flows)"
+            }
+            ConfidenceBasis::AllInputs => {
+                "share of all 5 scanner inputs (a replay reaches at most 0.6)"
+            }
+        };
+        writeln!(f, "  confidence      {basis}")?;
         writeln!(f, "  cohorts")?;
         for run in &self.cohorts {
             let coins: Vec<&str> = run.symbols.iter().map(Symbol::as_str).collect();

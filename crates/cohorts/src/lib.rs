@@ -26,7 +26,7 @@ mod selection;
 pub use crate::{
     backtest::{
         run_cohort_backtest, scan_candidates, CohortBacktestConfig, CohortBacktestReport,
-        CohortCurvePoint, CohortRun,
+        CohortCurvePoint, CohortRun, ConfidenceBasis,
     },
     definition::{
         default_cohorts, from_cohort, load_or_seed, market_category, orchestrator_config, seed,
