@@ -16,10 +16,12 @@ mod learning;
 mod orders;
 mod outbox;
 mod pairs;
+mod portfolio;
 mod rows;
 mod schema;
 mod schema_learning;
 mod schema_outbox;
+mod schema_portfolio;
 mod sql;
 mod state;
 mod store;
@@ -29,6 +31,8 @@ mod tests;
 mod tests_learning;
 #[cfg(test)]
 mod tests_outbox;
+#[cfg(test)]
+mod tests_portfolio;
 
 pub use crate::{
     cohorts::{CohortRecord, NewCohort},
@@ -43,6 +47,10 @@ pub use crate::{
     orders::StatusChange,
     outbox::{NewNotification, Notification, NotificationStatus, OutboxSummary, Severity},
     pairs::{ExitReason, FifoClose, PairClose, PairEntry, PairExit, PairStatus, TradePair},
+    portfolio::{
+        IndexHoldingRecord, PortfolioSnapshot, RedistributionRecord, RegimeRecord, TierRecord,
+        TierValueUpdate, ValidationCounts,
+    },
     state::StateDocument,
     store::{Backend, Store},
 };

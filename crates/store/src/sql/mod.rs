@@ -71,6 +71,7 @@ macro_rules! backend_queries {
             include!("state.rs");
             include!("learning.rs");
             include!("outbox.rs");
+            include!("portfolio.rs");
         }
     };
 }
