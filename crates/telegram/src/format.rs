@@ -1,0 +1,551 @@
+//! The answers, as pure functions from a [`Snapshot`] to HTML text. Every dynamic string is
+//! escaped and no markup spans a line, so [`crate::text::split_message`] can cut anywhere
+//! between lines. Only figures read from the database appear: where the system records
+//! nothing yet, the answer says so instead of showing a sample.
+
+use std::{collections::BTreeMap, fmt::Write as _};
+
+use hybrid_core::{Side, Timestamp};
+use hybrid_store::TradePair;
+use rust_decimal::Decimal;
+
+use crate::{
+    cockpit::{CohortView, Snapshot, SymbolView},
+    text::escape_html,
+};
+
+/// Heartbeat older than this is reported as stale (spec §10: the container health check uses
+/// 300 s).
+pub const HEARTBEAT_STALE_SECS: u64 = 300;
+
+/// `/status`: the pause switch, and per cohort its modes, positions and open orders.
+#[must_use]
+pub fn status(s: &Snapshot) -> String {
+    let mut out = format!("<b>Status</b> {}\n{}\n", s.now, pause_line(s));
+    if s.cohorts.is_empty() {
+        out.push_str("No cohort data: the engine has not run on this database yet.\n");
+    }
+    for cohort in &s.cohorts {
+        let r = &cohort.record;
+        let _ = writeln!(
+            out,
+            "\n<b>{}</b> (cohort {}{}) capital {} → {} USDT",
+            escape_html(&r.name),
+            r.id,
+            if r.is_active { "" } else { ", inactive" },
+            money(r.starting_capital),
+            money(r.current_capital)
+        );
+        for symbol in &cohort.symbols {
+            let quantity = symbol.position_quantity();
+            let position = if quantity.is_zero() {
+                "no position".to_owned()
+            } else {
+                format!(
+                    "position {} at cost {} USDT",
+                    quantity.normalize(),
+                    money(symbol.position_cost())
+                )
+            };
+            let _ = writeln!(
+                out,
+                "{} <b>{}</b> · allocation {} · {position}",
+                escape_html(symbol.symbol.as_str()),
+                escape_html(&symbol.mode),
+                symbol.allocation.map_or_else(|| "?".to_owned(), money),
+            );
+        }
+        let (buys, sells) = order_split(cohort);
+        let _ = writeln!(
+            out,
+            "open orders: {} ({buys} BUY / {sells} SELL)",
+            cohort.open_orders.len()
+        );
+        for order in cohort.open_orders.iter().take(10) {
+            let _ = writeln!(
+                out,
+                "  {} {} {} @ {}",
+                side(order.side),
+                order.quantity.value().normalize(),
+                escape_html(order.symbol.as_str()),
+                order
+                    .price
+                    .map_or_else(|| "market".to_owned(), |p| compact_price(p.value()))
+            );
+        }
+        if cohort.open_orders.len() > 10 {
+            let _ = writeln!(out, "  … and {} more", cohort.open_orders.len() - 10);
+        }
+    }
+    out
+}
+
+/// `/report`: realised P&L per cohort and coin, positions at cost and open orders.
+#[must_use]
+pub fn report(s: &Snapshot) -> String {
+    if s.cohorts.is_empty() {
+        return "No cohort data: the engine has not run on this database yet.".to_owned();
+    }
+    let mut out = format!("<b>Report</b> {}\n", s.now);
+    let (mut total_pnl, mut total_closed, mut total_orders) = (Decimal::ZERO, 0, 0);
+    for cohort in &s.cohorts {
+        let pnl = realised(&cohort.closed);
+        let start = cohort.record.starting_capital;
+        let dot = if cohort.closed.is_empty() && cohort.open_orders.is_empty() {
+            "⚪"
+        } else if pnl >= Decimal::ZERO {
+            "🟢"
+        } else {
+            "🔴"
+        };
+        let _ = writeln!(
+            out,
+            "\n{dot} <b>{}</b> start {} USDT · realised {} USDT ({}) · {} closed, win rate {}",
+            escape_html(&cohort.record.name),
+            money(start),
+            signed(pnl),
+            percent_of(pnl, start),
+            cohort.closed.len(),
+            win_rate(&cohort.closed)
+        );
+        let mut by_coin: BTreeMap<String, (Decimal, usize)> = BTreeMap::new();
+        for pair in &cohort.closed {
+            let entry = by_coin.entry(pair.symbol.to_string()).or_default();
+            entry.0 += pair_pnl(pair);
+            entry.1 += 1;
+        }
+        for symbol in &cohort.symbols {
+            by_coin.entry(symbol.symbol.to_string()).or_default();
+        }
+        for (coin, (coin_pnl, n)) in &by_coin {
+            let view = cohort.symbols.iter().find(|v| v.symbol.as_str() == coin);
+            let (buys, sells) = coin_orders(cohort, coin);
+            let _ = writeln!(
+                out,
+                "  {} {} · realised {} USDT in {n} · held {} (cost {}) · orders {buys}B/{sells}S",
+                escape_html(coin),
+                view.map_or_else(String::new, |v| escape_html(&v.mode)),
+                signed(*coin_pnl),
+                view.map_or(Decimal::ZERO, SymbolView::position_quantity)
+                    .normalize(),
+                money(view.map_or(Decimal::ZERO, SymbolView::position_cost)),
+            );
+        }
+        total_pnl += pnl;
+        total_closed += cohort.closed.len();
+        total_orders += cohort.open_orders.len();
+    }
+    let _ = writeln!(
+        out,
+        "\n<b>Total</b> realised {} USDT · {} cohorts · {total_orders} open orders · {total_closed} closed trades",
+        signed(total_pnl),
+        s.cohorts.len()
+    );
+    out
+}
+
+/// `/compare`: cohorts ranked by realised P&L percent of their starting capital.
+#[must_use]
+pub fn compare(s: &Snapshot) -> String {
+    let active: Vec<&CohortView> = s.cohorts.iter().filter(|c| c.record.is_active).collect();
+    if active.len() < 2 {
+        return format!(
+            "Comparison needs at least two active cohorts; {} stored.",
+            active.len()
+        );
+    }
+    let mut rows: Vec<(Decimal, &CohortView)> = active
+        .iter()
+        .map(|c| (pct(realised(&c.closed), c.record.starting_capital), *c))
+        .collect();
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+    let mut out = "<b>Cohort comparison</b> (closed trades)\n".to_owned();
+    for (rank, (percent, cohort)) in rows.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. <b>{}</b> {} USDT ({}%) · win rate {} · {} trades",
+            rank + 1,
+            escape_html(&cohort.record.name),
+            signed(realised(&cohort.closed)),
+            percent.round_dp(2),
+            win_rate(&cohort.closed),
+            cohort.closed.len()
+        );
+    }
+    if let (Some(best), Some(worst)) = (rows.first(), rows.last()) {
+        let _ = writeln!(out, "spread {} pp", (best.0 - worst.0).round_dp(2));
+    }
+    out
+}
+
+/// `/portfolio`: the trading tier as the cohorts' capital; the cash and index tiers are not
+/// recorded by this system yet, and the answer says so.
+#[must_use]
+pub fn portfolio(s: &Snapshot) -> String {
+    let capital: Decimal = s.cohorts.iter().map(|c| c.record.current_capital).sum();
+    format!(
+        "<b>Portfolio</b>\nNo tier data: the cash reserve and index tiers are not recorded yet.\n\
+         Trading tier: {} cohorts, capital {} USDT.\n",
+        s.cohorts.len(),
+        money(capital)
+    )
+}
+
+/// `/trades`: the ten most recently closed trades of all cohorts.
+#[must_use]
+pub fn trades(s: &Snapshot) -> String {
+    let mut closed: Vec<(&str, &TradePair)> = s
+        .cohorts
+        .iter()
+        .flat_map(|c| c.closed.iter().map(|p| (c.record.name.as_str(), p)))
+        .collect();
+    if closed.is_empty() {
+        return "No closed trades yet.".to_owned();
+    }
+    closed.sort_by_key(|(_, p)| std::cmp::Reverse(close_time(p)));
+    let mut out = "<b>Last closed trades</b>\n".to_owned();
+    for (cohort, pair) in closed.iter().take(10) {
+        let Some(close) = &pair.close else { continue };
+        let _ = writeln!(
+            out,
+            "{} {} {} {} → {} · {} USDT ({}%)",
+            close.time,
+            escape_html(cohort),
+            escape_html(pair.symbol.as_str()),
+            compact_price(pair.entry_price.value()),
+            compact_price(close.price.value()),
+            signed(close.net_pnl.value()),
+            close.pnl_pct.round_dp(2)
+        );
+    }
+    out
+}
+
+/// `/profit`: realised profit per cohort and in total.
+#[must_use]
+pub fn profit(s: &Snapshot) -> String {
+    if s.cohorts.is_empty() {
+        return "No cohort data: the engine has not run on this database yet.".to_owned();
+    }
+    let mut out = "<b>Realised profit</b>\n".to_owned();
+    let mut total = Decimal::ZERO;
+    for cohort in &s.cohorts {
+        let pnl = realised(&cohort.closed);
+        let fees: Decimal = cohort
+            .closed
+            .iter()
+            .map(|p| {
+                p.entry_fee.value() + p.close.as_ref().map_or(Decimal::ZERO, |c| c.fee.value())
+            })
+            .sum();
+        let _ = writeln!(
+            out,
+            "<b>{}</b> {} USDT ({}) after {} USDT fees · {} trades",
+            escape_html(&cohort.record.name),
+            signed(pnl),
+            percent_of(pnl, cohort.record.starting_capital),
+            money(fees),
+            cohort.closed.len()
+        );
+        total += pnl;
+    }
+    let _ = writeln!(out, "<b>Total</b> {} USDT", signed(total));
+    out
+}
+
+/// `/daily`: trades closed since the start of the current UTC day.
+#[must_use]
+pub fn daily(s: &Snapshot) -> String {
+    let day_start = s.now.start_of_utc_day();
+    let mut out = format!("<b>Today</b> (since {day_start})\n");
+    let mut total = Decimal::ZERO;
+    for cohort in &s.cohorts {
+        let today: Vec<&TradePair> = cohort
+            .closed
+            .iter()
+            .filter(|p| close_time(p) >= day_start)
+            .collect();
+        let pnl: Decimal = today.iter().map(|p| pair_pnl(p)).sum();
+        let wins = today.iter().filter(|p| pair_pnl(p) > Decimal::ZERO).count();
+        let _ = writeln!(
+            out,
+            "<b>{}</b> {} trades ({wins} won) · {} USDT",
+            escape_html(&cohort.record.name),
+            today.len(),
+            signed(pnl)
+        );
+        total += pnl;
+    }
+    let _ = writeln!(out, "<b>Total</b> {} USDT", signed(total));
+    out
+}
+
+/// `/stops`: every active stop-loss.
+#[must_use]
+pub fn stops(s: &Snapshot) -> String {
+    let mut out = "<b>Active stop-losses</b>\n".to_owned();
+    let mut any = false;
+    for cohort in &s.cohorts {
+        for stop in &cohort.stops {
+            any = true;
+            let _ = writeln!(
+                out,
+                "{} {} {} · entry {} · stop {} ({}%) · qty {}",
+                escape_html(&cohort.record.name),
+                escape_html(&stop.symbol),
+                escape_html(&stop.kind),
+                escape_html(&stop.entry),
+                escape_html(&stop.stop_price),
+                escape_html(&stop.distance_pct),
+                escape_html(&stop.quantity)
+            );
+        }
+    }
+    if !any {
+        out.push_str("none\n");
+    }
+    out
+}
+
+/// `/mode`: each symbol's mode and its last switches with reasons, then the latest
+/// mode-switch events.
+#[must_use]
+pub fn mode(s: &Snapshot) -> String {
+    let mut out = "<b>Modes</b>\n".to_owned();
+    for cohort in &s.cohorts {
+        for symbol in &cohort.symbols {
+            let _ = writeln!(
+                out,
+                "{} {} <b>{}</b>",
+                escape_html(&cohort.record.name),
+                escape_html(symbol.symbol.as_str()),
+                escape_html(&symbol.mode)
+            );
+            for switch in symbol.switches.iter().rev().take(3) {
+                let _ = writeln!(out, "  {}", escape_html(switch));
+            }
+        }
+    }
+    let decisions: Vec<_> = s
+        .events
+        .iter()
+        .filter(|e| e.kind == "mode_switch")
+        .take(5)
+        .collect();
+    out.push_str("\n<b>Last decisions</b>\n");
+    if decisions.is_empty() {
+        out.push_str("no mode switch recorded yet\n");
+    }
+    for event in decisions {
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            event.at,
+            event
+                .symbol
+                .as_ref()
+                .map_or_else(String::new, |s| escape_html(s.as_str())),
+            escape_html(&event.message)
+        );
+    }
+    out
+}
+
+/// `/health`: last tick, heartbeat, reconciliation, exchange weight and the outbox.
+#[must_use]
+pub fn health(s: &Snapshot) -> String {
+    let mut out = format!("<b>Health</b> {}\n{}\n", s.now, pause_line(s));
+    match &s.heartbeat {
+        Some(beat) => {
+            let stale = beat.age.as_secs() > HEARTBEAT_STALE_SECS;
+            let _ = writeln!(
+                out,
+                "heartbeat: {} {} s ago ({})",
+                if stale { "🔴 STALE" } else { "🟢" },
+                beat.age.as_secs(),
+                escape_html(&beat.content)
+            );
+        }
+        None => out.push_str("heartbeat: 🔴 no heartbeat file\n"),
+    }
+    for cohort in &s.cohorts {
+        let _ = writeln!(
+            out,
+            "{}: last candle {} · state saved {}",
+            escape_html(&cohort.record.name),
+            cohort
+                .last_candle_close
+                .map_or_else(|| "never".to_owned(), |t| t.to_string()),
+            cohort
+                .state_saved_at
+                .map_or_else(|| "never".to_owned(), |t| t.to_string())
+        );
+    }
+    match s.events.iter().find(|e| e.kind == "reconcile") {
+        Some(event) => {
+            let _ = writeln!(
+                out,
+                "reconciliation: {} {}",
+                event.at,
+                escape_html(&event.message)
+            );
+        }
+        None => out.push_str("reconciliation: no finding recorded\n"),
+    }
+    out.push_str("exchange weight used: not recorded by the engine yet\n");
+    let _ = writeln!(
+        out,
+        "notifications: {} pending{}, {} abandoned, last sent {}",
+        s.outbox.pending,
+        s.outbox
+            .oldest_pending_at
+            .map_or_else(String::new, |t| format!(" (oldest {t})")),
+        s.outbox.abandoned,
+        s.outbox
+            .last_sent_at
+            .map_or_else(|| "never".to_owned(), |t| t.to_string())
+    );
+    out
+}
+
+fn pause_line(s: &Snapshot) -> String {
+    match s.pause {
+        Some(p) if p.paused => format!(
+            "Trading: ⏸ <b>paused</b> since {} by chat {} (open positions still managed)",
+            p.at, p.by_chat
+        ),
+        _ => "Trading: ▶️ running".to_owned(),
+    }
+}
+
+fn order_split(cohort: &CohortView) -> (usize, usize) {
+    let buys = cohort
+        .open_orders
+        .iter()
+        .filter(|o| o.side == Side::Buy)
+        .count();
+    (buys, cohort.open_orders.len() - buys)
+}
+
+fn coin_orders(cohort: &CohortView, coin: &str) -> (usize, usize) {
+    let orders = cohort
+        .open_orders
+        .iter()
+        .filter(|o| o.symbol.as_str() == coin);
+    let buys = orders.clone().filter(|o| o.side == Side::Buy).count();
+    (buys, orders.count() - buys)
+}
+
+fn side(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "BUY",
+        Side::Sell => "SELL",
+    }
+}
+
+fn pair_pnl(pair: &TradePair) -> Decimal {
+    pair.close
+        .as_ref()
+        .map_or(Decimal::ZERO, |c| c.net_pnl.value())
+}
+
+fn close_time(pair: &TradePair) -> Timestamp {
+    pair.close.as_ref().map_or(pair.entry_time, |c| c.time)
+}
+
+/// Σ net P&L of closed pairs, quote units.
+fn realised(closed: &[TradePair]) -> Decimal {
+    closed.iter().map(pair_pnl).sum()
+}
+
+fn win_rate(closed: &[TradePair]) -> String {
+    if closed.is_empty() {
+        return "–".to_owned();
+    }
+    let wins = closed
+        .iter()
+        .filter(|p| pair_pnl(p) > Decimal::ZERO)
+        .count();
+    format!(
+        "{}%",
+        pct(Decimal::from(wins), Decimal::from(closed.len())).round_dp(1)
+    )
+}
+
+fn pct(part: Decimal, whole: Decimal) -> Decimal {
+    if whole.is_zero() {
+        Decimal::ZERO
+    } else {
+        part * Decimal::ONE_HUNDRED / whole
+    }
+}
+
+fn percent_of(part: Decimal, whole: Decimal) -> String {
+    let p = pct(part, whole).round_dp(2);
+    if p >= Decimal::ZERO {
+        format!("+{p}%")
+    } else {
+        format!("{p}%")
+    }
+}
+
+/// A quote amount with two decimals.
+#[must_use]
+pub fn money(value: Decimal) -> String {
+    format!("{:.2}", value.round_dp(2))
+}
+
+fn signed(value: Decimal) -> String {
+    let v = value.round_dp(2);
+    if v >= Decimal::ZERO {
+        format!("+{v:.2}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A price in the report's compact form (spec §5.1): ≥ 100 000 → `$97K`, ≥ 1000 → `$2.7K`,
+/// ≥ 1 → 2 dp, ≥ 0.01 → 4 dp, ≥ 0.0001 → 6 dp, else 8 dp.
+#[must_use]
+pub fn compact_price(price: Decimal) -> String {
+    let thousand = Decimal::from(1000);
+    if price >= Decimal::from(100_000) {
+        format!("${}K", (price / thousand).round_dp(0))
+    } else if price >= thousand {
+        format!("${}K", (price / thousand).round_dp(1))
+    } else if price >= Decimal::ONE {
+        format!("${}", price.round_dp(2))
+    } else if price >= Decimal::new(1, 2) {
+        format!("${}", price.round_dp(4))
+    } else if price >= Decimal::new(1, 4) {
+        format!("${}", price.round_dp(6))
+    } else {
+        format!("${}", price.round_dp(8))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn compact_prices_follow_the_spec_table() {
+        assert_eq!(compact_price(dec!(97123.45)), "$97.1K");
+        assert_eq!(compact_price(dec!(197123.45)), "$197K");
+        assert_eq!(compact_price(dec!(2712.3)), "$2.7K");
+        assert_eq!(compact_price(dec!(3.14159)), "$3.14");
+        assert_eq!(compact_price(dec!(0.0123456)), "$0.0123");
+        assert_eq!(compact_price(dec!(0.000123456)), "$0.000123");
+        assert_eq!(compact_price(dec!(0.0000012345678)), "$0.00000123");
+    }
+
+    #[test]
+    fn signs_and_percentages() {
+        assert_eq!(signed(dec!(1.005)), "+1.00");
+        assert_eq!(signed(dec!(-2.5)), "-2.50");
+        assert_eq!(percent_of(dec!(5), dec!(1000)), "+0.50%");
+        assert_eq!(percent_of(dec!(5), Decimal::ZERO), "+0%");
+    }
+}

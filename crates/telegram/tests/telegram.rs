@@ -1,0 +1,385 @@
+//! The real teloxide bot and the outbox sender against the fake Bot API of `hybrid-testkit`:
+//! authorisation, command answers from the database, pause with confirmation, splitting and
+//! escaping, learning mode, an outage and 429 `retry_after`.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::{sync::Arc, time::Duration};
+
+use hybrid_core::{Clock, CohortId, SimClock, Timestamp};
+use hybrid_store::{NewCohort, NewNotification, NotificationStatus, Severity, Store};
+use hybrid_telegram::{
+    run_bot, telegram_client, BotSettings, OutboxSender, SenderSettings, StoreCockpit,
+    PAUSE_DOCUMENT,
+};
+use hybrid_testkit::telegram::{spawn, FakeTelegram, FakeTelegramConfig, SentKind};
+use rust_decimal_macros::dec;
+use serde_json::json;
+
+const OWNER: i64 = 4242;
+const STRANGER: i64 = 999;
+const START: i64 = 1_767_225_600_000;
+
+fn store() -> Arc<Store> {
+    let store = Store::open("sqlite::memory:").unwrap();
+    store.run_migrations().unwrap();
+    Arc::new(store)
+}
+
+/// A cohort `main` trading BTCUSDT in GRID with 400 USDT, as the engine would save it.
+fn seed(store: &Store) {
+    store
+        .upsert_cohort(
+            &NewCohort {
+                name: "main".to_owned(),
+                description: String::new(),
+                config: json!({}),
+                starting_capital: dec!(1234.5),
+                is_active: true,
+            },
+            Timestamp::from_millis(START),
+        )
+        .unwrap();
+    let state = json!({
+        "saved_at": START,
+        "symbols": {"BTCUSDT": {"mode": "GRID", "allocation": "400", "manager": {"history": []}}},
+        "stops": [],
+        "progress": {"last_candle_close": START}
+    });
+    store
+        .save_state("hybrid_state/main", &state, Timestamp::from_millis(START))
+        .unwrap();
+}
+
+struct Running {
+    fake: FakeTelegram,
+    store: Arc<Store>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+async fn start_bot() -> Running {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    seed(&store);
+    let bot = telegram_client(fake.token(), &fake.api_url()).unwrap();
+    let cockpit = Arc::new(StoreCockpit::new(Arc::clone(&store), None));
+    let clock: Arc<dyn Clock> = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let settings = BotSettings {
+        allowed_chat_ids: vec![OWNER],
+    };
+    tokio::spawn(async move {
+        run_bot(bot, cockpit, clock, settings, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running {
+        fake,
+        store,
+        stop: Some(stop),
+    }
+}
+
+/// Sends `text` from `chat` and returns the next message the bot sends.
+async fn ask(fake: &FakeTelegram, chat: i64, text: &str) -> String {
+    let before = fake.sent().len();
+    fake.inject_message(chat, text);
+    let sent = fake
+        .wait_for_sent(before + 1, Duration::from_secs(10))
+        .await;
+    assert!(sent.len() > before, "no answer to {text}");
+    sent[before].text.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_answers_its_owner_from_the_database_and_ignores_strangers() {
+    let mut running = start_bot().await;
+    let fake = &running.fake;
+
+    let status = ask(fake, OWNER, "/status").await;
+    assert!(status.contains("<b>main</b>"), "{status}");
+    assert!(status.contains("1234.50"), "{status}");
+    assert!(
+        status.contains("BTCUSDT <b>GRID</b> · allocation 400.00"),
+        "{status}"
+    );
+    assert!(status.contains("Trading: ▶️ running"), "{status}");
+
+    fake.inject_message(STRANGER, "/status");
+    fake.inject_message(-STRANGER, "/pause");
+    let help = ask(fake, OWNER, "/help").await;
+    assert!(
+        help.contains("/report") && help.contains("/pause"),
+        "{help}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fake.sent_to(STRANGER).is_empty());
+    assert!(fake.sent_to(-STRANGER).is_empty());
+    assert!(running.store.load_state(PAUSE_DOCUMENT).unwrap().is_none());
+
+    let unknown = ask(fake, OWNER, "/sell everything").await;
+    assert!(unknown.contains("Unknown command"), "{unknown}");
+    let validate = ask(fake, OWNER, "/validate").await;
+    assert!(validate.contains("not available yet"), "{validate}");
+    let registered: Vec<String> = fake
+        .registered_commands()
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert!(
+        registered
+            .iter()
+            .any(|c| c.trim_start_matches('/') == "status"),
+        "{registered:?}"
+    );
+    assert!(fake
+        .sent()
+        .iter()
+        .all(|m| m.parse_mode.as_deref() == Some("HTML")));
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_needs_a_confirmation_and_resume_clears_it() {
+    let mut running = start_bot().await;
+    let fake = &running.fake;
+    let asked = ask(fake, OWNER, "/pause").await;
+    assert!(asked.contains("/confirm"), "{asked}");
+    assert!(running.store.load_state(PAUSE_DOCUMENT).unwrap().is_none());
+    let cancelled = ask(fake, OWNER, "/cancel").await;
+    assert!(cancelled.contains("Cancelled"), "{cancelled}");
+    assert!(ask(fake, OWNER, "/confirm")
+        .await
+        .contains("Nothing to confirm"));
+
+    ask(fake, OWNER, "/pause").await;
+    let paused = ask(fake, OWNER, "/confirm").await;
+    assert!(paused.contains("Paused"), "{paused}");
+    let document = running.store.load_state(PAUSE_DOCUMENT).unwrap().unwrap();
+    assert_eq!(
+        document.body,
+        json!({"paused": true, "by": OWNER, "at": START})
+    );
+    let status = ask(fake, OWNER, "/status").await;
+    assert!(status.contains("paused"), "{status}");
+
+    let resumed = ask(fake, OWNER, "/resume").await;
+    assert!(resumed.contains("Resumed"), "{resumed}");
+    let document = running.store.load_state(PAUSE_DOCUMENT).unwrap().unwrap();
+    assert_eq!(document.body["paused"], json!(false));
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+fn note(at: i64, severity: Severity, text: &str) -> NewNotification {
+    NewNotification {
+        at: Timestamp::from_millis(at),
+        cohort: Some(CohortId::new(1)),
+        kind: "test".to_owned(),
+        severity,
+        text: text.to_owned(),
+    }
+}
+
+fn sender(
+    fake: &FakeTelegram,
+    store: &Arc<Store>,
+    clock: &Arc<SimClock>,
+    learning: bool,
+) -> OutboxSender {
+    let settings = SenderSettings {
+        chat_ids: vec![OWNER],
+        learning_mode: learning,
+        poll_interval: Duration::from_millis(10),
+        min_send_interval: Duration::ZERO,
+        initial_backoff: Duration::from_secs(2),
+        max_backoff: Duration::from_secs(60),
+    };
+    let bot = telegram_client(fake.token(), &fake.api_url()).unwrap();
+    let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
+    OutboxSender::new(bot, Arc::clone(store), clock, settings).unwrap()
+}
+
+#[tokio::test]
+async fn long_notifications_are_split_on_lines_and_escaped() {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let line = "BTCUSDT P&L <+1.5%> on grid level\n"; // 34 characters, three to escape
+    let text = line.repeat(200); // 6 800 characters
+    store
+        .enqueue_notification(&note(START, Severity::Important, &text))
+        .unwrap();
+    let report = sender(&fake, &store, &clock, false)
+        .drain_once()
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+    let sent = fake.sent();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the fake refuses anything over 4096 visible characters"
+    );
+    assert!(sent[0]
+        .text
+        .starts_with("(1/2) BTCUSDT P&amp;L &lt;+1.5%&gt;"));
+    assert!(sent[1].text.starts_with("(2/2) "));
+    let visible: String = sent
+        .iter()
+        .map(|m| {
+            m.text[6..]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        })
+        .collect();
+    assert_eq!(visible, text, "nothing lost, every cut on a line boundary");
+    assert!(!sent[0].disable_notification);
+}
+
+#[tokio::test]
+async fn learning_mode_suppresses_routine_notifications_but_never_critical_ones() {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let fill = store
+        .enqueue_notification(&note(START, Severity::Routine, "filled"))
+        .unwrap();
+    store
+        .enqueue_notification(&note(START, Severity::Important, "daily summary"))
+        .unwrap();
+    store
+        .enqueue_notification(&note(START, Severity::Critical, "stop-loss sell failed"))
+        .unwrap();
+    let report = sender(&fake, &store, &clock, true)
+        .drain_once()
+        .await
+        .unwrap();
+    assert_eq!((report.sent, report.suppressed), (2, 1));
+    let texts: Vec<String> = fake.sent().into_iter().map(|m| m.text).collect();
+    assert_eq!(texts, ["daily summary", "🚨 stop-loss sell failed"]);
+    assert_eq!(
+        store.notification(fill).unwrap().unwrap().status,
+        NotificationStatus::Suppressed
+    );
+    // Without learning mode a routine message goes out, silently.
+    store
+        .enqueue_notification(&note(START, Severity::Routine, "filled again"))
+        .unwrap();
+    sender(&fake, &store, &clock, false)
+        .drain_once()
+        .await
+        .unwrap();
+    let last = fake.sent().pop().unwrap();
+    assert_eq!(last.text, "filled again");
+    assert!(last.disable_notification);
+    assert_eq!(last.kind, SentKind::Text);
+}
+
+#[tokio::test]
+async fn an_outage_delays_notifications_which_then_arrive_in_order_and_once() {
+    let mut fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let sender = sender(&fake, &store, &clock, false);
+    for i in 0..5 {
+        store
+            .enqueue_notification(&note(START, Severity::Important, &format!("fill {i}")))
+            .unwrap();
+    }
+    // Down with connections refused, then with 503 answers.
+    fake.go_offline();
+    let report = sender.drain_once().await.unwrap();
+    assert!(report.deferred);
+    assert_eq!(report.sent, 0);
+    fake.go_online().await;
+    fake.set_outage(Some(hybrid_testkit::telegram::Outage::ServiceUnavailable));
+    clock.advance_by(2_000).unwrap();
+    let report = sender.drain_once().await.unwrap();
+    assert!(report.deferred);
+    assert!(fake.sent().is_empty());
+    // More notifications queue while Telegram is down.
+    for i in 5..8 {
+        store
+            .enqueue_notification(&note(
+                START + 3_000,
+                Severity::Important,
+                &format!("fill {i}"),
+            ))
+            .unwrap();
+    }
+    let first = store
+        .due_notifications(clock.now().plus_millis(3_600_000), 1)
+        .unwrap();
+    assert_eq!(first[0].attempts, 2);
+    assert_eq!(store.outbox_summary().unwrap().pending, 8);
+
+    fake.set_outage(None);
+    // Still waiting for the back-off (2 s, then 4 s): nothing is tried early.
+    assert_eq!(sender.drain_once().await.unwrap().sent, 0);
+    clock.advance_by(4_000).unwrap();
+    let report = sender.drain_once().await.unwrap();
+    assert_eq!(report.sent, 8);
+    let texts: Vec<String> = fake.sent().into_iter().map(|m| m.text).collect();
+    let expected: Vec<String> = (0..8).map(|i| format!("fill {i}")).collect();
+    assert_eq!(texts, expected);
+    // Nothing is sent twice.
+    clock.advance_by(60_000).unwrap();
+    assert_eq!(sender.drain_once().await.unwrap(), Default::default());
+    assert_eq!(fake.sent().len(), 8);
+    assert_eq!(store.outbox_summary().unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn too_many_requests_waits_exactly_retry_after_and_keeps_the_order() {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let sender = sender(&fake, &store, &clock, false);
+    let first = store
+        .enqueue_notification(&note(START, Severity::Important, "first"))
+        .unwrap();
+    store
+        .enqueue_notification(&note(START, Severity::Important, "second"))
+        .unwrap();
+    fake.rate_limit_next_sends(1, 7);
+    let report = sender.drain_once().await.unwrap();
+    assert!(report.deferred);
+    let waiting = store.notification(first).unwrap().unwrap();
+    assert_eq!(
+        waiting.next_attempt_at,
+        Timestamp::from_millis(START + 7_000)
+    );
+    assert!(waiting.last_error.unwrap().contains("retry after 7"));
+    clock.advance_by(6_999).unwrap();
+    assert_eq!(sender.drain_once().await.unwrap().sent, 0);
+    clock.advance_by(1).unwrap();
+    assert_eq!(sender.drain_once().await.unwrap().sent, 2);
+    let texts: Vec<String> = fake.sent().into_iter().map(|m| m.text).collect();
+    assert_eq!(texts, ["first", "second"]);
+}
+
+#[tokio::test]
+async fn an_unsendable_notification_is_abandoned_and_does_not_block_the_rest() {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let empty = store
+        .enqueue_notification(&note(START, Severity::Important, ""))
+        .unwrap();
+    store
+        .enqueue_notification(&note(START, Severity::Important, "next"))
+        .unwrap();
+    let report = sender(&fake, &store, &clock, false)
+        .drain_once()
+        .await
+        .unwrap();
+    assert_eq!((report.sent, report.abandoned), (1, 1));
+    let abandoned = store.notification(empty).unwrap().unwrap();
+    assert_eq!(abandoned.status, NotificationStatus::Abandoned);
+    assert_eq!(fake.sent()[0].text, "next");
+}
