@@ -15,6 +15,7 @@
 
 mod accuracy;
 mod error;
+mod llm;
 mod outcomes;
 mod pass;
 mod playbook;
@@ -26,6 +27,17 @@ pub use crate::{
         MIN_SAMPLES,
     },
     error::LearningError,
+    llm::{
+        advisor::{
+            record_exchange, trading_signal_request, LlmAdvisor, LlmHealth, RecordingAdvisor,
+            ReplayAdvisor, Verdict, UNHEALTHY_AFTER,
+        },
+        client::{ChatAnswer, ChatMessage, ChatRequest, LlmClient, LlmError, LlmSettings},
+        validate::{
+            extract_object, unit_interval, validate_trading_signal, Action, Direction, Refusal,
+            TradingSignal,
+        },
+    },
     outcomes::{
         evaluate_signals, good_by_outcome, judge_entries_by_pairs, raw_move_pct, side_adjusted,
         signal_correct, update_outcomes, CandleHistory, OutcomeRun, PriceHistory, NEUTRAL_BAND,
