@@ -421,15 +421,29 @@ impl IndexTier {
         let reference = Price::new(holding.highest_price.max(price.value()))?;
         if rest.is_zero() || filters.round_quantity(rest).map_or(true, Quantity::is_zero) {
             self.holdings.remove(symbol);
-            let _ = self.stops.cancel(self.owner, symbol);
+            self.remove_stop(symbol);
             return Ok(());
         }
         self.replace_stop(filters, reference, now)
     }
 
-    /// The triggered stop's sale went through: it leaves the book.
+    /// The triggered stop's sale went through: it leaves the book (if the sale's booking has
+    /// not already replaced it).
     pub fn confirm_stop_sold(&mut self, symbol: &Symbol) {
         let _ = self.stops.confirm_sold(self.owner, symbol);
+    }
+
+    /// The triggered stop's sale did not go through: the stop is active again.
+    pub fn stop_sale_failed(&mut self, symbol: &Symbol) {
+        let _ = self.stops.sell_failed(self.owner, symbol);
+    }
+
+    /// Takes the symbol's stop out of the book, whatever its phase (an active stop is
+    /// cancelled, a triggered one confirmed: its sale is being booked).
+    fn remove_stop(&mut self, symbol: &Symbol) {
+        if self.stops.cancel(self.owner, symbol).is_err() {
+            let _ = self.stops.confirm_sold(self.owner, symbol);
+        }
     }
 
     fn replace_stop(
@@ -439,7 +453,7 @@ impl IndexTier {
         now: Timestamp,
     ) -> Result<(), PortfolioError> {
         let symbol = filters.symbol.clone();
-        let _ = self.stops.cancel(self.owner, &symbol);
+        self.remove_stop(&symbol);
         let Some(holding) = self.holdings.get_mut(&symbol) else {
             return Ok(());
         };

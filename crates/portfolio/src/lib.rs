@@ -15,10 +15,12 @@
 //! - [`PortfolioManager`]: the tiers together, moving money with real orders.
 //! - [`run_portfolio_backtest`]: the portfolio over candle files, written into a database.
 
+mod backtest;
 mod cash;
 mod coingecko;
 mod error;
 mod index;
+mod manager;
 mod phases;
 mod redistribution;
 #[cfg(test)]
@@ -28,6 +30,10 @@ mod trading;
 mod validator;
 
 pub use crate::{
+    backtest::{
+        run_portfolio_backtest, PortfolioBacktestConfig, PortfolioBacktestReport, SharedSim,
+        SimTradingTier, TierPoint,
+    },
     cash::{cash_status, CashReserve, CashStatus, CASH_OVERFUNDED_PP, CASH_UNDERFUNDED_PP},
     coingecko::{CoinGeckoClient, MarketCapSource, StaticMarketCaps},
     error::PortfolioError,
@@ -35,6 +41,9 @@ pub use crate::{
         index_composition, index_rebalance_due, index_rebalance_orders, IndexAction, IndexHolding,
         IndexOrder, IndexTier, IndexWeight, MarketCap, INDEX_EXCLUDED_BASES, INDEX_MAX_WEIGHT_PCT,
         INDEX_MIN_POSITION_USD, INDEX_REBALANCE_INTERVAL_MS, INDEX_TOP_N, INDEX_TRAILING_STOP_PCT,
+    },
+    manager::{
+        load_targets, max_drawdown_pct, PortfolioJournal, PortfolioManager, INDEX_COHORT_NAME,
     },
     phases::{
         check_live_key, detect_phase, enforce_phase_limits, go_live_checklist, phase_capital,
@@ -47,5 +56,7 @@ pub use crate::{
     },
     tiers::{pct_of, TierBreakdown, TierKind, TierShare, TierTarget, TierTargets, TierValues},
     trading::{scale_cohorts, CohortScaling, TradingTier},
-    validator::{validate, Criteria, CriterionResult, ValidationFacts, ValidationReport},
+    validator::{
+        validate, validate_store, Criteria, CriterionResult, ValidationFacts, ValidationReport,
+    },
 };

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use hybrid_core::Timestamp;
+use hybrid_store::{Store, ValidationCounts};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +74,36 @@ pub struct ValidationFacts {
     pub index_tier: Option<(Decimal, Decimal)>,
     /// AI portfolio recommendations stored.
     pub ai_recommendations: u64,
+}
+
+impl ValidationFacts {
+    /// The facts from the database's counts.
+    #[must_use]
+    pub fn from_counts(counts: &ValidationCounts) -> Self {
+        Self {
+            closed_trades: counts.closed_trades,
+            latest_sharpe: counts.latest_sharpe,
+            playbook_version: counts.playbook_version,
+            signal_evaluations: counts.signal_evaluations,
+            regime_changes: counts.regime_changes,
+            worst_drawdown_pct: counts.worst_drawdown_pct,
+            winning_trades: counts.winning_trades,
+            trades_with_pnl: counts.trades_with_pnl,
+            index_tier: counts.index_tier,
+            ai_recommendations: counts.ai_recommendations,
+        }
+    }
+}
+
+/// Validates the database behind `store` (the 60-day drawdown window ends at `now`). A
+/// query failure gives a not-ready report naming it, never an error: the validator's answer
+/// is always "ready" or "not ready, because …".
+#[must_use]
+pub fn validate_store(store: &Store, now: Timestamp, criteria: &Criteria) -> ValidationReport {
+    match store.validation_counts(now) {
+        Ok(counts) => validate(&ValidationFacts::from_counts(&counts), criteria),
+        Err(error) => ValidationReport::unavailable(&error.to_string()),
+    }
 }
 
 /// One criterion's outcome.
@@ -337,6 +369,7 @@ pub fn validate(facts: &ValidationFacts, criteria: &Criteria) -> ValidationRepor
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use rust_decimal_macros::dec;
 
@@ -353,6 +386,22 @@ mod tests {
             index_tier: Some((dec!(63), dec!(65))),
             ai_recommendations: 3,
         }
+    }
+
+    #[test]
+    fn a_fresh_database_is_validated_with_every_criterion() {
+        let store = Store::open("sqlite::memory:").unwrap();
+        store.run_migrations().unwrap();
+        let report = validate_store(&store, Timestamp::from_millis(0), &Criteria::default());
+        assert_eq!(report.total_count, 9);
+        assert!(!report.is_ready);
+        // Unmigrated: the query fails and the report says so.
+        let bare = Store::open("sqlite::memory:").unwrap();
+        let report = validate_store(&bare, Timestamp::from_millis(0), &Criteria::default());
+        assert!(
+            report.failures[0].contains("Cannot connect to database"),
+            "{report}"
+        );
     }
 
     #[test]
