@@ -4,6 +4,8 @@
 //! (`hybrid_testkit::pg::pg_test_schema`):
 //! - [`binance`]: a fake Binance spot REST server on 127.0.0.1, backed by the shared matching
 //!   engine, with signature checks, weight limits and scriptable faults.
+//! - [`coingecko`]: a fake CoinGecko `/coins/markets` server on 127.0.0.1 (market caps,
+//!   request counting, error statuses, malformed answers).
 //! - [`llm`]: a fake OpenAI-compatible chat-completions server on 127.0.0.1 (valid, invalid,
 //!   empty and slow answers, error statuses).
 //! - [`pg`]: a throw-away PostgreSQL schema per test on the server named by
@@ -12,6 +14,7 @@
 //!   updates injected from any chat, outages and 429 with `retry_after`).
 
 pub mod binance;
+pub mod coingecko;
 pub mod llm;
 pub mod pg;
 pub mod telegram;
