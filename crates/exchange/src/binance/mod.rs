@@ -14,6 +14,7 @@ mod client;
 mod config;
 mod klines;
 mod orders;
+pub mod restrictions;
 mod sign;
 mod time_sync;
 mod weight;
