@@ -20,6 +20,7 @@ mod cash;
 mod coingecko;
 mod error;
 mod index;
+mod keycheck;
 mod manager;
 mod phases;
 mod redistribution;
@@ -42,6 +43,7 @@ pub use crate::{
         IndexOrder, IndexTier, IndexWeight, MarketCap, INDEX_EXCLUDED_BASES, INDEX_MAX_WEIGHT_PCT,
         INDEX_MIN_POSITION_USD, INDEX_REBALANCE_INTERVAL_MS, INDEX_TOP_N, INDEX_TRAILING_STOP_PCT,
     },
+    keycheck::check_live_api_key,
     manager::{
         load_targets, max_drawdown_pct, PortfolioJournal, PortfolioManager, INDEX_COHORT_NAME,
     },
