@@ -2,7 +2,8 @@
 //!
 //! - `architecture`: the invariants of `docs/ARCHITECTURE.md`, read from `cargo metadata`
 //!   and the source tree;
-//! - `cli`: the `main_hybrid` binary as a user runs it.
+//! - `cli`: the `main_hybrid` binary as a user runs it;
+//! - `restart`: crash safety of `run` against the fake testnet (SIGKILL at random points).
 #![allow(
     clippy::unwrap_used,
     reason = "a test fails loudly on a broken fixture"
@@ -10,6 +11,10 @@
 
 mod architecture;
 mod cli;
+mod learning;
+mod cohorts;
+mod telegram;
+mod restart;
 
 use std::path::{Path, PathBuf};
 

@@ -113,9 +113,9 @@ async fn run_async(
     let backend = config.exchange.backend;
     match market {
         Market::Replay(dir) => {
-            if backend != ExchangeBackend::Paper {
+            if backend == ExchangeBackend::Live {
                 return Err(UsageError(
-                    "--market replay:DIR trades on the paper exchange only (--exchange paper)"
+                    "--market replay:DIR never trades real money: use --exchange paper or testnet"
                         .to_owned(),
                 )
                 .into());
@@ -125,6 +125,24 @@ async fn run_async(
             let clock: Arc<dyn Clock> = sim.clone();
             live.clock = Arc::clone(&clock);
             live.sim_clock = Some(sim);
+            let feed = CandleReplayFeed::open_dir(&dir, &symbols, &args.interval, speed)?;
+            if backend == ExchangeBackend::Testnet {
+                // The testnet's clock must follow the replay (a fake testnet that replays the
+                // same candles, as in the end-to-end tests): requests carry replayed times.
+                let client = signed_client(config, backend, &clock)?;
+                let mut exchange_filters = Vec::with_capacity(symbols.len());
+                for symbol in &symbols {
+                    exchange_filters.push(
+                        client
+                            .symbol_filters(symbol)
+                            .await
+                            .with_context(|| format!("cannot read the filters of {symbol}"))?,
+                    );
+                }
+                let exchange = BinanceVenue::new(client, clock.now());
+                tracing::warn!(dir = %dir.display(), "replaying candles against the testnet");
+                return drive(feed, exchange, store, exchange_filters, orchestrator, &live).await;
+            }
             let paper = paper_exchange(
                 ReplayMarketData::new(filters.clone()),
                 open_store()?,
@@ -133,7 +151,6 @@ async fn run_async(
                 &filters,
                 config.exchange.paper_initial_quote,
             )?;
-            let feed = CandleReplayFeed::open_dir(&dir, &symbols, &args.interval, speed)?;
             tracing::info!(dir = %dir.display(), ?speed, "replaying candles as a live feed on the paper exchange");
             drive(feed, paper, store, filters, orchestrator, &live).await
         }
@@ -185,18 +202,7 @@ async fn run_async(
                     drive(feed, paper, store, filters, orchestrator, &live).await
                 }
                 ExchangeBackend::Testnet | ExchangeBackend::Live => {
-                    let (key, secret) = (
-                        std::env::var("HYBRID_BINANCE_API_KEY").unwrap_or_default(),
-                        std::env::var("HYBRID_BINANCE_API_SECRET").unwrap_or_default(),
-                    );
-                    let environment = if backend == ExchangeBackend::Live {
-                        BinanceEnvironment::Mainnet
-                    } else {
-                        BinanceEnvironment::Testnet
-                    };
-                    let signed =
-                        public(environment).with_credentials(Credentials::hmac(key, &secret));
-                    let client = BinanceClient::with_clock(signed, Arc::clone(&clock))?;
+                    let client = signed_client(config, backend, &clock)?;
                     let exchange = BinanceVenue::new(client, clock.now());
                     tracing::warn!(?backend, "trading on Binance");
                     drive(feed, exchange, store, filters, orchestrator, &live).await
@@ -204,6 +210,31 @@ async fn run_async(
             }
         }
     }
+}
+
+/// The signed Binance client of `backend` (testnet or live), keys from the environment,
+/// the base URL from the configuration when set (a fake server in tests).
+fn signed_client(
+    config: &crate::config::Config,
+    backend: ExchangeBackend,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<BinanceClient> {
+    let (key, secret) = (
+        std::env::var("HYBRID_BINANCE_API_KEY").unwrap_or_default(),
+        std::env::var("HYBRID_BINANCE_API_SECRET").unwrap_or_default(),
+    );
+    let environment = if backend == ExchangeBackend::Live {
+        BinanceEnvironment::Mainnet
+    } else {
+        BinanceEnvironment::Testnet
+    };
+    let base = if config.exchange.base_url.is_empty() {
+        BinanceConfig::new(environment)
+    } else {
+        BinanceConfig::with_base_url(config.exchange.base_url.clone())
+    };
+    let signed = base.with_credentials(Credentials::hmac(key, &secret));
+    Ok(BinanceClient::with_clock(signed, Arc::clone(clock))?)
 }
 
 /// Builds the orchestrator, installs the signal handlers and runs the loop.

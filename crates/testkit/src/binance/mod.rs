@@ -12,6 +12,7 @@
 //! request ([`FakeBinance::set_fault_fn`]); see [`Fault`]. Faults "after accept" apply the
 //! request to the engine first, which is how an order exists while the client saw a failure.
 
+mod restrictions;
 mod server;
 
 use std::{
@@ -47,6 +48,10 @@ pub struct FakeBinanceConfig {
     pub weight_window: Duration,
     /// How long a 418 ban lasts, in whole seconds.
     pub ban_secs: u64,
+    /// `apiRestrictions`: whether the API key may withdraw (default false).
+    pub can_withdraw: bool,
+    /// `apiRestrictions`: whether the API key is restricted to trusted IPs (default true).
+    pub ip_restrict: bool,
 }
 
 impl FakeBinanceConfig {
@@ -64,6 +69,8 @@ impl FakeBinanceConfig {
             weight_window: Duration::from_secs(60),
             ban_secs: 120,
             ed25519_public_key: None,
+            can_withdraw: false,
+            ip_restrict: true,
         }
     }
 }
@@ -93,6 +100,8 @@ pub enum Route {
     OpenOrders,
     /// `GET /api/v3/myTrades`.
     MyTrades,
+    /// `GET /sapi/v1/account/apiRestrictions`.
+    ApiRestrictions,
 }
 
 /// A scripted misbehaviour for one request.
@@ -173,6 +182,37 @@ pub(crate) struct Shared {
     pub(crate) next_cancel_id: std::sync::atomic::AtomicU64,
     /// Client order ids that queries do not see until the given server time.
     pub(crate) hidden: Mutex<HashMap<String, hybrid_core::Timestamp>>,
+    /// When set, the market follows the clients' clocks through these candles.
+    pub(crate) replay: Mutex<Option<MarketReplay>>,
+}
+
+/// A market driven by candles at the time signed requests carry (see
+/// [`FakeBinance::replay_market`]).
+pub(crate) struct MarketReplay {
+    /// Length of one candle, in milliseconds.
+    interval_ms: i64,
+    /// The candles not yet traded, oldest first, per symbol.
+    pending: HashMap<Symbol, VecDeque<Candle>>,
+    /// The latest time a request carried: the fake's "now".
+    pub(crate) time: hybrid_core::Timestamp,
+}
+
+impl MarketReplay {
+    /// Trades every candle that closed at or before `time` through the matching engine.
+    pub(crate) fn advance(&mut self, engine: &mut MatchingEngine, time: hybrid_core::Timestamp) {
+        if time > self.time {
+            self.time = time;
+        }
+        for (symbol, candles) in &mut self.pending {
+            while let Some(candle) = candles.front() {
+                if candle.open_time().plus_millis(self.interval_ms) > self.time {
+                    break;
+                }
+                engine.on_candle(symbol, candle);
+                candles.pop_front();
+            }
+        }
+    }
 }
 
 /// A running fake Binance server; it stops when dropped.
@@ -214,6 +254,7 @@ pub async fn spawn(config: FakeBinanceConfig) -> FakeBinance {
         requests: Mutex::new(Vec::new()),
         next_cancel_id: std::sync::atomic::AtomicU64::new(1),
         hidden: Mutex::new(HashMap::new()),
+        replay: Mutex::new(None),
         config,
     });
     #[expect(
@@ -263,6 +304,36 @@ impl FakeBinance {
     /// Serves `candles` (oldest first) for `symbol` and `interval` on `/api/v3/klines`.
     pub fn set_klines(&self, symbol: &Symbol, interval: &str, candles: Vec<Candle>) {
         lock(&self.shared.klines).insert((symbol.clone(), interval.to_owned()), candles);
+    }
+
+    /// Makes the market a replay of `series` (per symbol, oldest first) whose clock is the
+    /// clients': every signed request first trades, through the matching engine, the candles
+    /// that closed at or before its `timestamp`, and the `recvWindow` check is off (a replayed
+    /// client's clock is the candles' time). This is how a bot replaying the same candles
+    /// (`main_hybrid run --market replay:DIR --exchange testnet`) trades on this fake as if
+    /// it were live: its orders fill when the replayed price reaches them, and they keep
+    /// their state when the bot is killed and restarted.
+    pub fn replay_market(&self, interval_ms: i64, series: Vec<(Symbol, Vec<Candle>)>) {
+        let start = series
+            .iter()
+            .filter_map(|(_, candles)| candles.first().map(Candle::open_time))
+            .min()
+            .unwrap_or(hybrid_core::Timestamp::from_millis(0));
+        self.with_engine(|engine| {
+            for (symbol, candles) in &series {
+                if let Some(first) = candles.first() {
+                    engine.on_price(symbol, first.open(), first.open_time());
+                }
+            }
+        });
+        *lock(&self.shared.replay) = Some(MarketReplay {
+            interval_ms,
+            pending: series
+                .into_iter()
+                .map(|(symbol, candles)| (symbol, candles.into()))
+                .collect(),
+            time: start,
+        });
     }
 
     /// Moves the fake's clock by `skew_ms` relative to the real one (forces `-1021`).

@@ -124,6 +124,7 @@ async fn handle(
         return respond(&shared, reply);
     }
     let params = parse_params(&query, &body);
+    follow_client_clock(&shared, &params);
     if signed {
         if let Some(reply) = authenticate(&shared, &headers, &query, &body, &params) {
             return respond(&shared, reply);
@@ -228,6 +229,7 @@ fn route_of(method: &Method, path: &str) -> Option<(Route, u32, bool)> {
         ("DELETE", "/api/v3/order") => (Route::CancelOrder, 1, true),
         ("GET", "/api/v3/openOrders") => (Route::OpenOrders, 6, true),
         ("GET", "/api/v3/myTrades") => (Route::MyTrades, 20, true),
+        ("GET", "/sapi/v1/account/apiRestrictions") => (Route::ApiRestrictions, 1, true),
         _ => return None,
     })
 }
@@ -378,8 +380,23 @@ fn ed25519_matches(public_key: &[u8; 32], payload: &str, signature: &str) -> boo
         .is_some_and(|signature| key.verify(payload.as_bytes(), &signature).is_ok())
 }
 
-/// `timestamp < serverTime + 1000` and `serverTime − timestamp ≤ recvWindow` (apis.md §1.4).
+/// In a replayed market, trades the candles up to the request's `timestamp` first.
+fn follow_client_clock(shared: &Shared, params: &HashMap<String, String>) {
+    let Some(timestamp) = params.get("timestamp").and_then(|t| t.parse::<i64>().ok()) else {
+        return;
+    };
+    let mut replay = lock(&shared.replay);
+    if let Some(replay) = replay.as_mut() {
+        replay.advance(&mut lock(&shared.engine), Timestamp::from_millis(timestamp));
+    }
+}
+
+/// `timestamp < serverTime + 1000` and `serverTime − timestamp ≤ recvWindow` (apis.md §1.4);
+/// not checked in a replayed market, whose clock is the clients'.
 fn check_timestamp(shared: &Shared, params: &HashMap<String, String>) -> Option<Reply> {
+    if lock(&shared.replay).is_some() {
+        return None;
+    }
     let server_now = server_now(shared).as_millis();
     let Some(timestamp) = params.get("timestamp").and_then(|t| t.parse::<i64>().ok()) else {
         return Some(Reply::error(
@@ -417,6 +434,9 @@ fn check_timestamp(shared: &Shared, params: &HashMap<String, String>) -> Option<
 }
 
 fn server_now(shared: &Shared) -> Timestamp {
+    if let Some(replay) = lock(&shared.replay).as_ref() {
+        return replay.time;
+    }
     wall_clock().plus_millis(shared.skew_ms.load(std::sync::atomic::Ordering::SeqCst))
 }
 
@@ -482,6 +502,7 @@ fn dispatch(shared: &Shared, route: Route, params: &HashMap<String, String>) -> 
         Route::CancelOrder => cancel_order(shared, params),
         Route::OpenOrders => open_orders(shared, params),
         Route::MyTrades => my_trades(shared, params),
+        Route::ApiRestrictions => Ok(super::restrictions::api_restrictions(&shared.config)),
     };
     match result {
         Ok(value) if route == Route::PlaceOrder => Reply {
