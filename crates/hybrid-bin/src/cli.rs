@@ -45,6 +45,34 @@ pub(crate) enum Command {
     /// The live loop: paper trading on public Binance prices by default (no keys), or a replay
     /// of candle files as a live feed; SIGINT/SIGTERM stop it with the state saved.
     Run(RunArgs),
+    /// The Telegram process: answers the configured chats' commands (long polling) and sends
+    /// the notification outbox; needs HYBRID_TELEGRAM_BOT_TOKEN and telegram.allowed_chat_ids.
+    Telegram(TelegramArgs),
+    /// Watches the trading loop's heartbeat file and queues a critical Telegram alert when it
+    /// goes stale; with --once, checks once and exits 1 when stale (a health check).
+    Watchdog(WatchdogArgs),
+}
+
+/// Arguments of `telegram`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TelegramArgs {
+    /// The trading loop's heartbeat file, shown by /health.
+    #[arg(long, value_name = "PATH", default_value = "data/heartbeat")]
+    pub(crate) heartbeat: PathBuf,
+}
+
+/// Arguments of `watchdog`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WatchdogArgs {
+    /// The trading loop's heartbeat file.
+    #[arg(long, value_name = "PATH", default_value = "data/heartbeat")]
+    pub(crate) heartbeat: PathBuf,
+    /// Seconds between two checks.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) check_secs: u64,
+    /// Check once and exit: status 0 when fresh, 1 when stale or missing.
+    #[arg(long)]
+    pub(crate) once: bool,
 }
 
 /// Arguments of `run`.

@@ -5,6 +5,8 @@ mod check_config;
 mod fetch_klines;
 mod migrate;
 mod run;
+mod telegram;
+mod watchdog;
 
 use std::{collections::BTreeMap, str::FromStr};
 
@@ -32,6 +34,8 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
         Command::Backtest(args) => backtest::run(args),
         Command::Run(args) => run::run(&loaded, args),
+        Command::Telegram(args) => telegram::run(&loaded, args),
+        Command::Watchdog(args) => watchdog::run(&loaded, args),
     }
 }
 

@@ -103,6 +103,11 @@ pub(crate) struct RiskConfig {
 pub(crate) struct TelegramConfig {
     pub(crate) enabled: bool,
     pub(crate) allowed_chat_ids: Vec<i64>,
+    pub(crate) api_url: String,
+    pub(crate) learning_mode: bool,
+    pub(crate) min_send_interval_ms: u64,
+    pub(crate) outbox_poll_ms: u64,
+    pub(crate) heartbeat_stale_secs: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
