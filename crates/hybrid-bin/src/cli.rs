@@ -45,6 +45,10 @@ pub(crate) enum Command {
     /// The live loop: paper trading on public Binance prices by default (no keys), or a replay
     /// of candle files as a live feed; SIGINT/SIGTERM stop it with the state saved.
     Run(RunArgs),
+    /// The learning pass: a backtest whose decisions (fills, mode switches, declined switches)
+    /// are recorded with their nine signals and regime, then outcomes, signal accuracy per
+    /// regime and the playbook; prints the accuracy table and the playbook.
+    Learn(LearnArgs),
     /// The Telegram process: answers the configured chats' commands (long polling) and sends
     /// the notification outbox; needs HYBRID_TELEGRAM_BOT_TOKEN and telegram.allowed_chat_ids.
     Telegram(TelegramArgs),
@@ -172,4 +176,42 @@ mod tests {
         assert_eq!(cli.verbose, 2);
         assert!(matches!(cli.command, Command::Migrate));
     }
+}
+
+/// Arguments of `learn`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LearnArgs {
+    /// Folder with SYMBOL-INTERVAL.csv candle files.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// Comma-separated symbols, e.g. BTCUSDT,ETHUSDT.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) symbols: String,
+    /// Candle interval of the files.
+    #[arg(long, default_value = "1h")]
+    pub(crate) interval: String,
+    /// First candle traded (YYYY-MM-DD, RFC 3339 or milliseconds); default: the start of the data.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) from: Option<String>,
+    /// End of the replay, exclusive; default: the end of the data.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) to: Option<String>,
+    /// Starting capital in USDT.
+    #[arg(long, default_value = "1000")]
+    pub(crate) capital: String,
+    /// Name of this run; part of every decision's key, so re-running the same name records
+    /// nothing twice.
+    #[arg(long, default_value = "learn")]
+    pub(crate) run: String,
+    /// The AI signal: `off` (missing), `URL` of an OpenAI-compatible API (key from
+    /// HYBRID_LLM_API_KEY; every exchange recorded), `replay` (answers recorded in this
+    /// database) or `replay:DATABASE_URL` (answers recorded in another database).
+    #[arg(long, default_value = "off", value_name = "off|URL|replay[:DB]")]
+    pub(crate) llm: String,
+    /// LLM model name.
+    #[arg(long, default_value = "deepseek-chat")]
+    pub(crate) llm_model: String,
+    /// Seconds before an LLM call times out.
+    #[arg(long, default_value = "30")]
+    pub(crate) llm_timeout_secs: u64,
 }

@@ -3,6 +3,7 @@
 mod backtest;
 mod check_config;
 mod fetch_klines;
+mod learn;
 mod migrate;
 mod run;
 mod telegram;
@@ -34,6 +35,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
         Command::Backtest(args) => backtest::run(args),
         Command::Run(args) => run::run(&loaded, args),
+        Command::Learn(args) => learn::run(&loaded, args),
         Command::Telegram(args) => telegram::run(&loaded, args),
         Command::Watchdog(args) => watchdog::run(&loaded, args),
     }

@@ -1,0 +1,251 @@
+//! `main_hybrid learn`: the learning pass over a backtest. Runs `hybrid_engine::run_backtest`,
+//! hands its journal (fills, mode switches) to `hybrid_learning::record_backtest` — which adds
+//! the switches the regime suggested but the manager declined, computes the nine signals, the
+//! outcomes and the playbook — and prints per-signal accuracy per regime with sample sizes and
+//! the playbook. `hybrid-learning` may not depend on the engine, so the binary composes the two.
+
+use std::{collections::BTreeMap, path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context as _;
+use rust_decimal::Decimal;
+
+use hybrid_core::{Candle, CandleCsvReader, Notional, Symbol};
+use hybrid_engine::{candle_path, interval_ms, run_backtest, BacktestConfig, BacktestOutcome};
+use hybrid_learning::{
+    record_backtest, AccuracyReport, BacktestJournal, CandleHistory, LlmAdvisor, LlmClient,
+    LlmSettings, NoAdvisor, PassSummary, RecordingAdvisor, ReplayAdvisor, SignalAdvisor,
+    SignalWeights, SwitchEvent, TradeEvent,
+};
+use hybrid_store::Store;
+
+use super::{parse_time, UsageError};
+use crate::{cli::LearnArgs, config::LoadedConfig};
+
+/// Runs the backtest and the learning pass, and prints the report.
+pub(crate) fn run(loaded: &LoadedConfig, args: &LearnArgs) -> anyhow::Result<()> {
+    let config = learn_config(args)?;
+    let store = Store::open(&loaded.config.database.url).context("cannot open the database")?;
+    store.run_migrations().context("cannot migrate the database")?;
+    eprintln!("learn: replaying {} …", args.symbols);
+    let outcome = run_backtest(&config, &mut |_| {}).context("backtest failed")?;
+    let history = load_history(&config)?;
+    let journal = journal(&outcome, &config, &args.run);
+    let replay_store = match args.llm.strip_prefix("replay:") {
+        Some(url) => Some(Store::open(url).context("cannot open the replay database")?),
+        None => None,
+    };
+    let mut advisor = advisor(loaded, args, &store, replay_store.as_ref())?;
+    let summary = record_backtest(
+        &store,
+        &history,
+        &journal,
+        advisor.as_mut(),
+        &SignalWeights::default(),
+        config.orchestrator.fee_rate,
+    )
+    .context("learning pass failed")?;
+    print!("{}", render(&summary));
+    Ok(())
+}
+
+/// Raw arguments to a backtest configuration; bad arguments are usage errors (exit 2).
+fn learn_config(args: &LearnArgs) -> Result<BacktestConfig, UsageError> {
+    interval_ms(&args.interval).map_err(|e| UsageError(e.to_string()))?;
+    let symbols = args
+        .symbols
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if symbols.is_empty() {
+        return Err(UsageError(
+            "--symbols: name at least one symbol, e.g. BTCUSDT".to_owned(),
+        ));
+    }
+    for symbol in &symbols {
+        let path = candle_path(&args.data, symbol, &args.interval);
+        if !path.is_file() {
+            return Err(UsageError(format!(
+                "no candle file {} (download it with fetch-klines)",
+                path.display()
+            )));
+        }
+    }
+    let capital = Decimal::from_str(&args.capital)
+        .ok()
+        .filter(|c| *c > Decimal::ZERO)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--capital {:?}: expected a positive amount",
+                args.capital
+            ))
+        })?;
+    let mut config = BacktestConfig::new(args.data.clone(), symbols);
+    config.interval.clone_from(&args.interval);
+    config.from = args
+        .from
+        .as_deref()
+        .map(|t| parse_time(t, "--from"))
+        .transpose()?;
+    config.to = args
+        .to
+        .as_deref()
+        .map(|t| parse_time(t, "--to"))
+        .transpose()?;
+    config.capital = Notional::new(capital);
+    Ok(config)
+}
+
+/// Every candle of the replayed files, for indicators, regimes and outcome prices.
+fn load_history(config: &BacktestConfig) -> anyhow::Result<CandleHistory> {
+    let mut candles = BTreeMap::new();
+    for symbol in &config.symbols {
+        let path = candle_path(&config.data_dir, symbol, &config.interval);
+        candles.insert(symbol.clone(), read_candles(&path)?);
+    }
+    Ok(CandleHistory::new(candles, interval_ms(&config.interval)?))
+}
+
+fn read_candles(path: &Path) -> anyhow::Result<Vec<Candle>> {
+    CandleCsvReader::open(path)?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The engine's journal in the learning crate's terms.
+fn journal(outcome: &BacktestOutcome, config: &BacktestConfig, run: &str) -> BacktestJournal {
+    let report = &outcome.report;
+    BacktestJournal {
+        run: run.to_owned(),
+        cohort: config.orchestrator.cohort_name.clone(),
+        initial_mode: config.orchestrator.hybrid.initial_mode,
+        start: report.start,
+        end: report.end,
+        trades: outcome
+            .venue_fills
+            .iter()
+            .map(|f| TradeEvent {
+                time: f.time,
+                symbol: f.symbol.clone(),
+                side: f.side,
+                price: f.price,
+                quantity: f.quantity,
+                trade_id: f.trade_id,
+            })
+            .collect(),
+        switches: report
+            .mode_switches
+            .iter()
+            .map(|s| SwitchEvent {
+                time: s.time,
+                symbol: s.symbol.clone(),
+                from: s.from,
+                to: s.to,
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `--llm off` (default): no AI signal. `--llm replay[:DB]`: the answers recorded in
+/// `ai_conversations` (of this or another database), nothing sent. `--llm URL`: an
+/// OpenAI-compatible server (key from HYBRID_LLM_API_KEY), every exchange recorded.
+fn advisor<'a>(
+    loaded: &LoadedConfig,
+    args: &LearnArgs,
+    store: &'a Store,
+    replay_store: Option<&'a Store>,
+) -> anyhow::Result<Box<dyn SignalAdvisor + 'a>> {
+    if let Some(replay) = replay_store {
+        return Ok(Box::new(ReplayAdvisor::new(replay, &args.llm_model)));
+    }
+    Ok(match args.llm.as_str() {
+        "off" => Box::new(NoAdvisor),
+        "replay" => Box::new(ReplayAdvisor::new(store, &args.llm_model)),
+        url => {
+            let key = loaded
+                .secrets
+                .get("HYBRID_LLM_API_KEY")
+                .cloned()
+                .unwrap_or_default();
+            let settings = LlmSettings {
+                base_url: url.to_owned(),
+                api_key: key,
+                model: args.llm_model.clone(),
+                timeout: Duration::from_secs(args.llm_timeout_secs),
+                ..LlmSettings::default()
+            };
+            let client = LlmClient::new(settings).context("cannot build the LLM client")?;
+            Box::new(RecordingAdvisor::new(LlmAdvisor::new(client)?, store))
+        }
+    })
+}
+
+/// The report: decisions, outcomes, per-signal accuracy per regime with sample sizes, playbook.
+fn render(summary: &PassSummary) -> String {
+    let mut out = String::from("learning pass\n");
+    for (kind, n) in &summary.recorded {
+        out.push_str(&format!("  decisions {kind:<16} {n}\n"));
+    }
+    out.push_str(&format!(
+        "  already stored            {}\n",
+        summary.already_stored
+    ));
+    for (window, n) in &summary.outcomes.written {
+        out.push_str(&format!("  outcomes {window:<4} written    {n}\n"));
+    }
+    out.push_str(&format!(
+        "  outcomes not priceable    {}\n  signal rows evaluated     {}\n  entries judged by pairs   {}\n",
+        summary.outcomes.unpriced, summary.outcomes.signals_evaluated, summary.judged_by_pairs
+    ));
+    out.push_str(&accuracy_table(&summary.accuracy));
+    out.push_str(&format!(
+        "\nplaybook v{} ({})\n",
+        summary.playbook.version,
+        if summary.playbook.produced {
+            "new"
+        } else {
+            "unchanged"
+        }
+    ));
+    for change in &summary.playbook.changes {
+        out.push_str(&format!("  - {change}\n"));
+    }
+    out.push('\n');
+    out.push_str(&summary.playbook.content);
+    out
+}
+
+fn accuracy_table(report: &AccuracyReport) -> String {
+    let mut out = String::from("\nper-signal accuracy per regime (n = evaluated samples)\n");
+    out.push_str(&format!(
+        "  {:<10} {:<12} {:>9} {:>7}\n",
+        "regime", "signal", "accuracy", "n"
+    ));
+    let mut tables: Vec<(&str, &hybrid_learning::AccuracyTable)> = report
+        .by_regime
+        .iter()
+        .map(|(r, t)| (r.as_str(), t))
+        .collect();
+    tables.push(("ALL", &report.all));
+    for (regime, table) in tables {
+        out.push_str(&format!(
+            "  {:<10} {:<12} {:>8.1}% {:>7}\n",
+            regime,
+            "final score",
+            table.overall.pct().unwrap_or(0.0),
+            table.overall.total
+        ));
+        for s in &table.signals {
+            out.push_str(&format!(
+                "  {:<10} {:<12} {:>8.1}% {:>7}\n",
+                regime,
+                s.signal.key(),
+                s.pct(),
+                s.tally.total
+            ));
+        }
+    }
+    out
+}
