@@ -8,6 +8,8 @@
 //!   [`judge_entries_by_pairs`]: decision quality of entries by their pair's P&L (§3.5).
 //! - [`accuracy_report`]: per-signal accuracy overall and per regime, with sample sizes.
 //! - [`update_playbook`]: the versioned playbook (§3.6).
+//! - [`similar_situations`]: memory of similar past decisions (C1 similarity, §3.7).
+//! - [`update_weights`]: Bayesian signal weights per scope (§3.9).
 //! - [`record_backtest`]: the learning pass over a backtest's journal (fills, mode switches,
 //!   declined switches), composed by the binary since this crate may not depend on the engine.
 //!
@@ -16,10 +18,12 @@
 mod accuracy;
 mod error;
 mod llm;
+mod memory;
 mod outcomes;
 mod pass;
 mod playbook;
 mod signals;
+mod weights;
 
 pub use crate::{
     accuracy::{
@@ -37,6 +41,10 @@ pub use crate::{
             extract_object, unit_interval, validate_trading_signal, Action, Direction, Refusal,
             TradingSignal,
         },
+    },
+    memory::{
+        memory_context, pattern_stats, similar_situations, similarity, Memory, PatternStats,
+        Situation, POOL_FEAR_GREED_BAND,
     },
     outcomes::{
         evaluate_signals, good_by_outcome, judge_entries_by_pairs, raw_move_pct, side_adjusted,
@@ -56,5 +64,10 @@ pub use crate::{
         sentiment_signal, signal_values, trend_signal, values_from, volume_signal, whale_signal,
         AiInput, MacdInput, MacroInput, SignalInputs, SignalName, SignalWeights, TrendInput,
         VolumeInput,
+    },
+    weights::{
+        active_weights, combine, normalise, performance, posterior_alphas, ranking,
+        samples_from_rows, uniform_weights, update_weights, SignalPerformance, MAX_WEIGHT,
+        MIN_UPDATE_SAMPLES, MIN_WEIGHT, PRIOR_ALPHA,
     },
 };
