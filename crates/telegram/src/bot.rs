@@ -14,14 +14,15 @@ use hybrid_core::{Clock, Timestamp};
 use teloxide::{
     dispatching::{Dispatcher, UpdateFilterExt},
     dptree,
-    payloads::SendMessageSetters,
+    payloads::{SendMessageSetters, SendPhotoSetters},
     prelude::Requester,
-    types::{ChatId, Me, Message, ParseMode, Update},
+    types::{ChatId, InputFile, Me, Message, ParseMode, Update},
     utils::command::BotCommands,
     Bot,
 };
 
 use crate::{
+    chart,
     cockpit::Cockpit,
     command::Command,
     error::TelegramError,
@@ -119,14 +120,22 @@ async fn handle_message(
         );
         return Ok(());
     }
-    let answer = match Command::parse(text, me.username()) {
-        Ok(command) => {
-            tracing::info!(chat, ?command, "command");
-            answer(&context, chat, command)
-        }
-        Err(_) => "Unknown command. /help lists what I understand.".to_owned(),
+    let Ok(command) = Command::parse(text, me.username()) else {
+        let unknown = "Unknown command. /help lists what I understand.";
+        return send_html(&bot, ChatId(chat), unknown).await;
     };
-    send_html(&bot, ChatId(chat), &answer).await
+    tracing::info!(chat, ?command, "command");
+    let chart = (command == Command::Report)
+        .then(|| context.cockpit.snapshot(context.clock.now()).ok())
+        .flatten()
+        .and_then(|snapshot| chart::realised_equity_png(&snapshot));
+    send_html(&bot, ChatId(chat), &answer(&context, chat, command)).await?;
+    if let Some(png) = chart {
+        bot.send_photo(ChatId(chat), InputFile::memory(png).file_name("equity.png"))
+            .caption(chart::CAPTION)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Sends `html` (split into parts when it is longer than one message).

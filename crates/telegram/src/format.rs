@@ -208,7 +208,7 @@ pub fn trades(s: &Snapshot) -> String {
         let Some(close) = &pair.close else { continue };
         let _ = writeln!(
             out,
-            "{} {} {} {} → {} · {} USDT ({}%)",
+            "{} {} {} {} → {} · {} USDT ({:.2}%)",
             close.time,
             escape_html(cohort),
             escape_html(pair.symbol.as_str()),
@@ -467,7 +467,7 @@ fn win_rate(closed: &[TradePair]) -> String {
         .filter(|p| pair_pnl(p) > Decimal::ZERO)
         .count();
     format!(
-        "{}%",
+        "{:.1}%",
         pct(Decimal::from(wins), Decimal::from(closed.len())).round_dp(1)
     )
 }
@@ -510,17 +510,17 @@ fn signed(value: Decimal) -> String {
 pub fn compact_price(price: Decimal) -> String {
     let thousand = Decimal::from(1000);
     if price >= Decimal::from(100_000) {
-        format!("${}K", (price / thousand).round_dp(0))
+        format!("${:.0}K", (price / thousand).round_dp(0))
     } else if price >= thousand {
-        format!("${}K", (price / thousand).round_dp(1))
+        format!("${:.1}K", (price / thousand).round_dp(1))
     } else if price >= Decimal::ONE {
-        format!("${}", price.round_dp(2))
+        format!("${:.2}", price.round_dp(2))
     } else if price >= Decimal::new(1, 2) {
-        format!("${}", price.round_dp(4))
+        format!("${:.4}", price.round_dp(4))
     } else if price >= Decimal::new(1, 4) {
-        format!("${}", price.round_dp(6))
+        format!("${:.6}", price.round_dp(6))
     } else {
-        format!("${}", price.round_dp(8))
+        format!("${:.8}", price.round_dp(8))
     }
 }
 
@@ -536,6 +536,7 @@ mod tests {
         assert_eq!(compact_price(dec!(197123.45)), "$197K");
         assert_eq!(compact_price(dec!(2712.3)), "$2.7K");
         assert_eq!(compact_price(dec!(3.14159)), "$3.14");
+        assert_eq!(compact_price(dec!(120)), "$120.00");
         assert_eq!(compact_price(dec!(0.0123456)), "$0.0123");
         assert_eq!(compact_price(dec!(0.000123456)), "$0.000123");
         assert_eq!(compact_price(dec!(0.0000012345678)), "$0.00000123");

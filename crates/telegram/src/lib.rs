@@ -15,6 +15,7 @@
 //! so neither can slow the other down.
 
 mod bot;
+mod chart;
 mod cockpit;
 mod command;
 mod error;

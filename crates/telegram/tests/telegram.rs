@@ -8,8 +8,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use hybrid_core::{Clock, CohortId, SimClock, Timestamp};
-use hybrid_store::{NewCohort, NewNotification, NotificationStatus, Severity, Store};
+use hybrid_core::{Clock, CohortId, Notional, Price, Quantity, SimClock, Symbol, Timestamp};
+use hybrid_store::{
+    ExitReason, NewCohort, NewNotification, NotificationStatus, PairEntry, PairExit, Severity,
+    Store,
+};
 use hybrid_telegram::{
     run_bot, telegram_client, BotSettings, OutboxSender, SenderSettings, StoreCockpit,
     PAUSE_DOCUMENT,
@@ -171,6 +174,64 @@ async fn pause_needs_a_confirmation_and_resume_clears_it() {
     assert!(resumed.contains("Resumed"), "{resumed}");
     let document = running.store.load_state(PAUSE_DOCUMENT).unwrap().unwrap();
     assert_eq!(document.body["paused"], json!(false));
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+/// Books a round trip of 1 BTC bought at `buy` and sold at `sell` (no fees), closed at `at`.
+fn round_trip(store: &Store, buy: i64, sell: i64, at: i64) {
+    let cohort = store.get_cohort_by_name("main").unwrap().unwrap().id;
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    let entry = PairEntry {
+        client_order_id: None,
+        trade_id: None,
+        time: Timestamp::from_millis(at - 60_000),
+        price: Price::new(buy.into()).unwrap(),
+        quantity: Quantity::new(1.into()).unwrap(),
+        fee: Notional::ZERO,
+    };
+    store
+        .open_trade_pair(Some(cohort), &symbol, &entry)
+        .unwrap();
+    let exit = PairExit {
+        client_order_id: None,
+        time: Timestamp::from_millis(at),
+        price: Price::new(sell.into()).unwrap(),
+        quantity: Quantity::new(1.into()).unwrap(),
+        fee: Notional::ZERO,
+        reason: ExitReason::GridFill,
+    };
+    store
+        .close_trade_pairs_fifo(Some(cohort), &symbol, &exit)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_shows_realised_pnl_per_coin_and_sends_the_equity_chart() {
+    let mut running = start_bot().await;
+    round_trip(&running.store, 100, 110, START + 3_600_000);
+    round_trip(&running.store, 120, 117, START + 7_200_000);
+    let fake = &running.fake;
+    let report = ask(fake, OWNER, "/report").await;
+    assert!(report.contains("realised +7.00 USDT (+0.57%)"), "{report}");
+    assert!(report.contains("2 closed, win rate 50.0%"), "{report}");
+    assert!(
+        report.contains("BTCUSDT GRID · realised +7.00 USDT in 2"),
+        "{report}"
+    );
+    let sent = fake.wait_for_sent(2, Duration::from_secs(10)).await;
+    let chart = sent.last().unwrap();
+    assert!(
+        matches!(chart.kind, SentKind::Photo { bytes } if bytes > 1_000),
+        "{chart:?}"
+    );
+    assert!(chart.text.starts_with("Realised equity"), "{}", chart.text);
+    let trades = ask(fake, OWNER, "/trades").await;
+    assert!(
+        trades.contains("$120.00 → $117.00 · -3.00 USDT"),
+        "{trades}"
+    );
+    let profit = ask(fake, OWNER, "/profit").await;
+    assert!(profit.contains("<b>Total</b> +7.00 USDT"), "{profit}");
     running.stop.take().unwrap().send(()).unwrap();
 }
 
