@@ -10,6 +10,7 @@
 //! - [`update_playbook`]: the versioned playbook (§3.6).
 //! - [`similar_situations`]: memory of similar past decisions (C1 similarity, §3.7).
 //! - [`update_weights`]: Bayesian signal weights per scope (§3.9).
+//! - [`run_optimizer`]: the monthly AI portfolio optimizer behind guard rails (§1.8).
 //! - [`record_backtest`]: the learning pass over a backtest's journal (fills, mode switches,
 //!   declined switches), composed by the binary since this crate may not depend on the engine.
 //!
@@ -19,6 +20,7 @@ mod accuracy;
 mod error;
 mod llm;
 mod memory;
+mod optimizer;
 mod outcomes;
 mod pass;
 mod playbook;
@@ -45,6 +47,11 @@ pub use crate::{
     memory::{
         memory_context, pattern_stats, similar_situations, similarity, Memory, PatternStats,
         Situation, POOL_FEAR_GREED_BAND,
+    },
+    optimizer::{
+        guard_rails, max_drawdown_pct, optimizer_request, run_optimizer, should_auto_apply,
+        Allocation, OptimizerContext, OptimizerOutcome, Recommendation, AUTO_APPLY_CONFIDENCE,
+        AUTO_APPLY_MIN_STORED, MAX_SHIFT_PP, TIERS, TIER_BOUNDS,
     },
     outcomes::{
         evaluate_signals, good_by_outcome, judge_entries_by_pairs, raw_move_pct, side_adjusted,

@@ -208,3 +208,87 @@ fn a_replay_answers_exactly_as_recorded_without_a_server() {
     assert_eq!(replay.misses, 1);
     assert_eq!(fake.requests().len(), 6);
 }
+
+/// The optimizer: every exchange recorded; an accepted answer stored and applied only once
+/// three are stored with confidence ≥ 0.8; an invalid one changes nothing.
+#[test]
+fn the_optimizer_records_stores_and_applies_under_its_guard_rails() {
+    use hybrid_learning::{run_optimizer, ChatAnswer, OptimizerContext, OptimizerOutcome};
+
+    let store = store();
+    let context = OptimizerContext {
+        regime: Some((Regime::Bear, 0.9)),
+        regime_counts: vec![(Regime::Bear, 40), (Regime::Sideways, 50)],
+        return_30d_pct: -4.0,
+        max_drawdown_pct: 9.0,
+        trades_30d: 30,
+        win_rate_pct: 40.0,
+        top_signals: vec![("rsi".to_owned(), 58.0, 40)],
+        current: Some([10.0, 65.0, 25.0]),
+    };
+    let reply = |content: &str| {
+        let content = content.to_owned();
+        move |_: &hybrid_learning::ChatRequest| {
+            Ok(ChatAnswer {
+                content,
+                tokens_used: Some(9),
+                latency_ms: 3,
+            })
+        }
+    };
+    let good = r#"{"cash_reserve": 30, "index_holdings": 50, "trading": 20, "confidence": 0.9, "reasoning": "bear market: more cash"}"#;
+    let mut applied = Vec::new();
+    for day in 0..3 {
+        let outcome = run_optimizer(
+            &store,
+            &context,
+            "deepseek-chat",
+            Timestamp::from_millis(day),
+            reply(good),
+        )
+        .unwrap();
+        let OptimizerOutcome::Recommended {
+            recommendation,
+            applied: now_applied,
+        } = outcome
+        else {
+            panic!("refused: {outcome:?}");
+        };
+        // Cash capped at +5 pp; the remaining 5 pp spread over the tiers with room.
+        assert_eq!(recommendation.allocation, [15.0, 62.5, 22.5]);
+        applied.push(now_applied);
+    }
+    assert_eq!(applied, [false, false, true]);
+    let refused = run_optimizer(
+        &store,
+        &context,
+        "deepseek-chat",
+        Timestamp::from_millis(9),
+        reply("no idea"),
+    )
+    .unwrap();
+    assert_eq!(
+        refused,
+        OptimizerOutcome::Unchanged("no JSON object in the answer".to_owned())
+    );
+    let failed = run_optimizer(
+        &store,
+        &context,
+        "deepseek-chat",
+        Timestamp::from_millis(10),
+        |_| Err(LlmError::Timeout(3)),
+    )
+    .unwrap();
+    assert!(matches!(failed, OptimizerOutcome::Unchanged(ref r) if r.contains("timed out")));
+    assert_eq!(store.portfolio_recommendation_count().unwrap(), 3);
+    let verdicts: Vec<String> = store
+        .conversations()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.conversation.verdict)
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["accepted", "accepted", "accepted", "refused", "failed"]
+    );
+}

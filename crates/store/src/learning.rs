@@ -778,6 +778,14 @@ impl Store {
         .transpose()
     }
 
+    /// How many portfolio recommendations are stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure.
+    pub fn portfolio_recommendation_count(&self) -> Result<i64, StoreError> {
+        dispatch!(self, portfolio_recommendation_count())
+    }
+
     /// Stores an accepted portfolio recommendation and returns how many are stored now.
     ///
     /// # Errors

@@ -527,3 +527,9 @@ pub(crate) fn insert_portfolio_recommendation(
             .get_result(conn)?)
     })
 }
+
+pub(crate) fn portfolio_recommendation_count(conn: &mut Conn) -> Result<i64, StoreError> {
+    Ok(ai_portfolio_recommendations::table
+        .count()
+        .get_result(conn)?)
+}
