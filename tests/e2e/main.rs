@@ -11,6 +11,7 @@
 
 mod architecture;
 mod cli;
+mod portfolio;
 mod learning;
 mod cohorts;
 mod telegram;

@@ -45,6 +45,12 @@ pub(crate) enum Command {
     /// The live loop: paper trading on public Binance prices by default (no keys), or a replay
     /// of candle files as a live feed; SIGINT/SIGTERM stop it with the state saved.
     Run(RunArgs),
+    /// Print the nine production-readiness criteria computed from the database: each value,
+    /// threshold and PASS/FAIL, then whether the system is ready for real money.
+    Validate,
+    /// The three portfolio tiers (value, share, target, drift) and index holdings from the
+    /// database; `portfolio backtest` runs the three-tier portfolio over candle files into it.
+    Portfolio(PortfolioArgs),
     /// The learning pass: a backtest whose decisions (fills, mode switches, declined switches)
     /// are recorded with their nine signals and regime, then outcomes, signal accuracy per
     /// regime and the playbook; prints the accuracy table and the playbook.
@@ -77,6 +83,52 @@ pub(crate) struct WatchdogArgs {
     /// Check once and exit: status 0 when fresh, 1 when stale or missing.
     #[arg(long)]
     pub(crate) once: bool,
+}
+
+/// Arguments of `portfolio`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PortfolioArgs {
+    /// Without an action: show the tiers.
+    #[command(subcommand)]
+    pub(crate) action: Option<PortfolioAction>,
+}
+
+/// What `portfolio` does besides showing the tiers.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PortfolioAction {
+    /// Replay 1h candle files through the three-tier portfolio (cash reserve, index holdings,
+    /// trading tier) and write tiers, snapshots, orders and redistributions into --database.
+    Backtest(PortfolioBacktestArgs),
+}
+
+/// Arguments of `portfolio backtest`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PortfolioBacktestArgs {
+    /// Folder with SYMBOL-1h.csv candle files.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// First candle traded (YYYY-MM-DD, RFC 3339 or ms); earlier candles warm up.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) from: Option<String>,
+    /// End of the replay, exclusive (same formats).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) to: Option<String>,
+    /// Starting capital in USDT, split 10 / 65 / 25 % by the tier targets.
+    #[arg(long, default_value = "10000")]
+    pub(crate) capital: String,
+    /// Comma-separated symbols of the trading tier.
+    #[arg(long, value_name = "LIST", default_value = "BTCUSDT,ETHUSDT")]
+    pub(crate) symbols: String,
+    /// The index's market caps as comma-separated BASE:USD pairs, e.g.
+    /// BTC:1300000000000,ETH:400000000000 (default: the bundled list of the data's coins).
+    #[arg(long, value_name = "LIST")]
+    pub(crate) index: Option<String>,
+    /// Hours between tier snapshots.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub(crate) snapshot_hours: u32,
+    /// Days of candles before --from that only warm the regime detectors up.
+    #[arg(long, default_value_t = 120)]
+    pub(crate) warmup_days: u32,
 }
 
 /// Arguments of `run`.

@@ -5,8 +5,10 @@ mod check_config;
 mod fetch_klines;
 mod learn;
 mod migrate;
+mod portfolio;
 mod run;
 mod telegram;
+mod validate;
 mod watchdog;
 
 use std::{collections::BTreeMap, str::FromStr};
@@ -35,6 +37,8 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
         Command::Backtest(args) => backtest::run(args),
         Command::Run(args) => run::run(&loaded, args),
+        Command::Validate => validate::run(&loaded),
+        Command::Portfolio(args) => portfolio::run(&loaded, args),
         Command::Learn(args) => learn::run(&loaded, args),
         Command::Telegram(args) => telegram::run(&loaded, args),
         Command::Watchdog(args) => watchdog::run(&loaded, args),
