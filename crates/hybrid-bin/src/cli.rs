@@ -61,6 +61,9 @@ pub(crate) enum Command {
     /// Watches the trading loop's heartbeat file and queues a critical Telegram alert when it
     /// goes stale; with --once, checks once and exits 1 when stale (a health check).
     Watchdog(WatchdogArgs),
+    /// Rank the cohorts in the database by realised return (Sharpe, drawdown, win rate, fees),
+    /// each against the baseline with a bootstrap confidence interval of daily returns.
+    Compare(CompareArgs),
 }
 
 /// Arguments of `telegram`.
@@ -164,8 +167,9 @@ pub(crate) struct BacktestArgs {
     /// Folder with SYMBOL-INTERVAL.csv candle files.
     #[arg(long, value_name = "DIR")]
     pub(crate) data: PathBuf,
-    /// Comma-separated symbols, e.g. BTCUSDT,ETHUSDT.
-    #[arg(long, value_name = "LIST")]
+    /// Comma-separated symbols, e.g. BTCUSDT,ETHUSDT (with --cohorts: the coins on offer,
+    /// default every SYMBOL-INTERVAL.csv in --data).
+    #[arg(long, value_name = "LIST", default_value = "")]
     pub(crate) symbols: String,
     /// Candle interval of the files: 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d.
     #[arg(long, default_value = "1h")]
@@ -183,6 +187,31 @@ pub(crate) struct BacktestArgs {
     /// Folder for report.json and equity.png (created if missing).
     #[arg(long, value_name = "DIR", default_value = "backtest")]
     pub(crate) out: PathBuf,
+    /// Cohorts side by side on one account: `all` (the six default cohorts, 1000 USDT each) or
+    /// a comma-separated list of their names; writes report.json and equity.csv (per-cohort
+    /// and total equity) and prints the ranking. --capital is ignored.
+    #[arg(long, value_name = "all|LIST")]
+    pub(crate) cohorts: Option<String>,
+    /// Seed of the ranking's bootstrap intervals (with --cohorts).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompareArgs {
+    /// The control cohort every other cohort is compared with.
+    #[arg(long, default_value = "baseline")]
+    pub(crate) baseline: String,
+    /// Seed of the bootstrap intervals.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) resamples: usize,
+    /// Print the ranking as JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// Arguments of `fetch-klines`.

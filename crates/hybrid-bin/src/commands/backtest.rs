@@ -8,6 +8,10 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 
+use hybrid_cohorts::{
+    default_cohorts, run_cohort_backtest, CohortBacktestConfig, CohortBacktestReport,
+    CohortDefinition,
+};
 use hybrid_core::{Notional, Symbol, Timestamp};
 use hybrid_engine::{
     candle_path, equity_chart_png, interval_ms, run_backtest, BacktestConfig, Progress,
@@ -18,6 +22,9 @@ use crate::cli::BacktestArgs;
 
 /// Validates the arguments, runs the replay and writes the report.
 pub(crate) fn run(args: &BacktestArgs) -> anyhow::Result<()> {
+    if let Some(cohorts) = &args.cohorts {
+        return run_cohorts(args, cohorts);
+    }
     let config = backtest_config(args)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -50,6 +57,180 @@ pub(crate) fn run(args: &BacktestArgs) -> anyhow::Result<()> {
         chart.display()
     );
     Ok(())
+}
+
+/// `--cohorts`: every chosen cohort over the same candles in one replay
+/// (`hybrid_cohorts::run_cohort_backtest`); report.json and equity.csv in the output folder.
+fn run_cohorts(args: &BacktestArgs, cohorts: &str) -> anyhow::Result<()> {
+    let config = cohort_config(args, cohorts)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let bar = progress_bar_between(config.from, config.to);
+    let started = std::time::Instant::now();
+    let report = run_cohort_backtest(&config, &mut |time: Timestamp| {
+        bar.set_position(u64::try_from(time.as_millis() / Timestamp::DAY_MS).unwrap_or(0));
+    })
+    .context("cohort backtest failed")?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let path = args.out.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let curve = args.out.join("equity.csv");
+    std::fs::write(&curve, equity_csv(&report))
+        .with_context(|| format!("cannot write {}", curve.display()))?;
+    print!("{report}");
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "a speed figure for the operator"
+    )]
+    let speed = report.candles as f64 / elapsed.max(1e-9);
+    println!(
+        "  speed           {speed:.0} candles/s ({} cohorts)",
+        report.cohorts.len()
+    );
+    println!(
+        "report written to {} and {}",
+        path.display(),
+        curve.display()
+    );
+    Ok(())
+}
+
+/// `time_ms,<cohort>...,total,account`: one row per hourly snapshot, exact (unrounded) USDT so
+/// that the total column is exactly the sum of the cohort columns.
+fn equity_csv(report: &CohortBacktestReport) -> String {
+    let names: Vec<String> = report
+        .curve
+        .first()
+        .map(|p| p.cohorts.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut out = format!("time_ms,{},total,account\n", names.join(","));
+    for point in &report.curve {
+        let values: Vec<String> = names
+            .iter()
+            .map(|n| {
+                point
+                    .cohorts
+                    .get(n)
+                    .copied()
+                    .unwrap_or_default()
+                    .normalize()
+                    .to_string()
+            })
+            .collect();
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            point.time.as_millis(),
+            values.join(","),
+            point.total.normalize(),
+            point.account.normalize()
+        ));
+    }
+    out
+}
+
+/// The cohort replay's settings from the arguments; bad arguments are usage errors.
+fn cohort_config(args: &BacktestArgs, cohorts: &str) -> Result<CohortBacktestConfig, UsageError> {
+    interval_ms(&args.interval).map_err(|e| UsageError(e.to_string()))?;
+    let defaults = default_cohorts();
+    let chosen: Vec<CohortDefinition> = if cohorts.trim() == "all" {
+        defaults
+    } else {
+        cohorts
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| {
+                defaults
+                    .iter()
+                    .find(|c| c.name == name)
+                    .cloned()
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = defaults.iter().map(|c| c.name.as_str()).collect();
+                        UsageError(format!(
+                            "--cohorts: unknown cohort {name:?}; use all or some of {}",
+                            known.join(", ")
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if chosen.is_empty() {
+        return Err(UsageError(
+            "--cohorts: name at least one cohort, or all".to_owned(),
+        ));
+    }
+    let mut symbols = parse_symbols(&args.symbols)?;
+    if symbols.is_empty() {
+        symbols = symbols_in(&args.data, &args.interval)?;
+    }
+    for symbol in &symbols {
+        let path = candle_path(&args.data, symbol, &args.interval);
+        if !path.is_file() {
+            return Err(UsageError(format!(
+                "no candle file {} (download it with fetch-klines)",
+                path.display()
+            )));
+        }
+    }
+    let (from, to) = window(args)?;
+    let mut config = CohortBacktestConfig::new(args.data.clone(), symbols);
+    config.interval.clone_from(&args.interval);
+    config.from = from;
+    config.to = to;
+    config.cohorts = chosen;
+    config.seed = args.seed;
+    Ok(config)
+}
+
+/// Every `SYMBOL-INTERVAL.csv` in `dir`, sorted.
+fn symbols_in(dir: &std::path::Path, interval: &str) -> Result<Vec<Symbol>, UsageError> {
+    let suffix = format!("-{interval}.csv");
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| UsageError(format!("--data {}: {e}", dir.display())))?;
+    let mut symbols: Vec<Symbol> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter_map(|name| name.strip_suffix(&suffix).map(str::to_owned))
+        .filter_map(|code| Symbol::new(&code).ok())
+        .collect();
+    symbols.sort();
+    if symbols.is_empty() {
+        return Err(UsageError(format!(
+            "--data {}: no *{suffix} candle files (download them with fetch-klines)",
+            dir.display()
+        )));
+    }
+    Ok(symbols)
+}
+
+fn parse_symbols(list: &str) -> Result<Vec<Symbol>, UsageError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
+        .collect()
+}
+
+/// `--from` and `--to`, checked.
+fn window(args: &BacktestArgs) -> Result<(Option<Timestamp>, Option<Timestamp>), UsageError> {
+    let from = args
+        .from
+        .as_deref()
+        .map(|t| parse_time(t, "--from"))
+        .transpose()?;
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| parse_time(t, "--to"))
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if to <= from {
+            return Err(UsageError(format!("--to {to} is not after --from {from}")));
+        }
+    }
+    Ok((from, to))
 }
 
 /// Raw arguments to a validated configuration; bad arguments are usage errors (exit 2).
@@ -109,8 +290,12 @@ fn backtest_config(args: &BacktestArgs) -> Result<BacktestConfig, UsageError> {
 }
 
 fn progress_bar(config: &BacktestConfig) -> ProgressBar {
+    progress_bar_between(config.from, config.to)
+}
+
+fn progress_bar_between(from: Option<Timestamp>, to: Option<Timestamp>) -> ProgressBar {
     let day = |t: Timestamp| u64::try_from(t.as_millis() / Timestamp::DAY_MS).unwrap_or(0);
-    let bar = match (config.from, config.to) {
+    let bar = match (from, to) {
         (Some(from), Some(to)) => {
             let bar = ProgressBar::new(day(to));
             bar.set_position(day(from));
@@ -140,6 +325,8 @@ mod tests {
             to: None,
             capital: capital.to_owned(),
             out: PathBuf::from("out"),
+            cohorts: None,
+            seed: 1,
         }
     }
 
@@ -160,5 +347,34 @@ mod tests {
             parse_time("2021-01-01", "--from").unwrap().as_millis(),
             1_609_459_200_000
         );
+    }
+
+    #[test]
+    fn cohort_arguments_name_the_unknown_cohort_and_the_missing_files() {
+        let mut cohorts = args("", "1000");
+        let error = cohort_config(&cohorts, "balanced,bogus")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("bogus") && error.contains("meme_hunter"),
+            "{error}"
+        );
+        let error = cohort_config(&cohorts, "all").unwrap_err().to_string();
+        assert!(error.contains("--data"), "{error}");
+        cohorts.symbols = "BTCUSDT".to_owned();
+        let error = cohort_config(&cohorts, "all").unwrap_err().to_string();
+        assert!(error.contains("fetch-klines"), "{error}");
+        let data = tempfile::tempdir().unwrap();
+        std::fs::write(data.path().join("BTCUSDT-1h.csv"), "").unwrap();
+        std::fs::write(data.path().join("ETHUSDT-1h.csv"), "").unwrap();
+        std::fs::write(data.path().join("ETHUSDT-5m.csv"), "").unwrap();
+        cohorts.data = data.path().to_owned();
+        cohorts.symbols = String::new();
+        let config = cohort_config(&cohorts, "balanced, baseline").unwrap();
+        let names: Vec<&str> = config.cohorts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["balanced", "baseline"]);
+        let symbols: Vec<&str> = config.symbols.iter().map(Symbol::as_str).collect();
+        assert_eq!(symbols, ["BTCUSDT", "ETHUSDT"]);
+        assert_eq!(cohort_config(&cohorts, "all").unwrap().cohorts.len(), 6);
     }
 }

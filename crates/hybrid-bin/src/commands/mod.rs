@@ -2,6 +2,7 @@
 
 mod backtest;
 mod check_config;
+mod compare;
 mod fetch_klines;
 mod learn;
 mod migrate;
@@ -42,6 +43,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Learn(args) => learn::run(&loaded, args),
         Command::Telegram(args) => telegram::run(&loaded, args),
         Command::Watchdog(args) => watchdog::run(&loaded, args),
+        Command::Compare(args) => compare::run(&loaded, args),
     }
 }
 
