@@ -11,12 +11,15 @@
 //! - [`similar_situations`]: memory of similar past decisions (C1 similarity, §3.7).
 //! - [`update_weights`]: Bayesian signal weights per scope (§3.9).
 //! - [`run_optimizer`]: the monthly AI portfolio optimizer behind guard rails (§1.8).
+//! - [`run_discovery`]: coin discovery with validated LLM verdicts and a 7-day evaluation of
+//!   past suggestions (§3.8).
 //! - [`record_backtest`]: the learning pass over a backtest's journal (fills, mode switches,
 //!   declined switches), composed by the binary since this crate may not depend on the engine.
 //!
 //! The crate depends only on `hybrid-core`, `hybrid-market` and `hybrid-store`.
 
 mod accuracy;
+mod discovery;
 mod error;
 mod llm;
 mod memory;
@@ -31,6 +34,11 @@ pub use crate::{
     accuracy::{
         accuracy_report, AccuracyReport, AccuracyTable, EvaluatedRow, SignalAccuracy, Tally,
         MIN_SAMPLES,
+    },
+    discovery::{
+        candidates, evaluate_discoveries, format_history, parse_verdicts, run_discovery, Candidate,
+        DiscoveryError, DiscoverySummary, DiscoveryVerdict, ListedSymbol, CATEGORIES,
+        EVALUATION_DAYS, MAX_ADDED, MAX_CANDIDATES, MIN_VOLUME_USD,
     },
     error::LearningError,
     llm::{

@@ -427,3 +427,119 @@ fn the_backtest_pass_records_taken_and_declined_decisions_once() {
     assert!(again.recorded.is_empty());
     assert_eq!(again.already_stored, 2 + n_declined);
 }
+
+/// Scenario 74 and the 7-day evaluation: errors are named, the message appears only when coins
+/// were approved, and an added coin is judged from the decisions recorded for it in 7 days.
+#[test]
+fn scenario_11_74_discovery_runs_logs_and_judges_after_seven_days() {
+    use hybrid_learning::{
+        evaluate_discoveries, run_discovery, Candidate, ChatAnswer, ChatRequest, DiscoveryError,
+    };
+
+    let store = store();
+    let cands = vec![
+        Candidate {
+            symbol: "BTCUSDT".to_owned(),
+            volume_24h: dec!(9000000),
+        },
+        Candidate {
+            symbol: "ETHUSDT".to_owned(),
+            volume_24h: dec!(5000000),
+        },
+    ];
+    let answer = |content: &'static str| {
+        move |_: &ChatRequest| {
+            Ok(ChatAnswer {
+                content: content.to_owned(),
+                tokens_used: None,
+                latency_ms: 1,
+            })
+        }
+    };
+    let none = r#"[{"symbol": "BTCUSDT", "category": "LARGE_CAP", "tier": 1, "risk": "low", "approved": false, "reason": "already big"}]"#;
+    let two = r#"[{"symbol": "BTCUSDT", "category": "LARGE_CAP", "tier": 1, "risk": "low", "approved": true, "reason": "liquid"},
+                  {"symbol": "ETHUSDT", "category": "L2", "tier": 2, "risk": "medium", "approved": true, "reason": "liquid"}]"#;
+    let no_key = run_discovery(
+        &store,
+        &cands,
+        false,
+        "m",
+        Timestamp::from_millis(0),
+        answer(two),
+    );
+    assert!(matches!(no_key, Err(DiscoveryError::NoApiKey)));
+    let no_pairs = run_discovery(
+        &store,
+        &[],
+        true,
+        "m",
+        Timestamp::from_millis(0),
+        answer(two),
+    );
+    assert_eq!(
+        no_pairs.unwrap_err().to_string(),
+        "Failed to fetch exchange info"
+    );
+    let quiet = run_discovery(
+        &store,
+        &cands,
+        true,
+        "m",
+        Timestamp::from_millis(0),
+        answer(none),
+    )
+    .unwrap();
+    assert_eq!(quiet.message(), None);
+    let summary = run_discovery(
+        &store,
+        &cands,
+        true,
+        "m",
+        Timestamp::from_millis(0),
+        answer(two),
+    )
+    .unwrap();
+    assert_eq!(summary.added, ["BTCUSDT", "ETHUSDT"]);
+    let message = summary.message().unwrap();
+    assert!(
+        message.contains("AUTO-DISCOVERY") && message.contains("2 added"),
+        "{message}"
+    );
+
+    // BTC gets two winning buys within the 7 days; ETH gets none.
+    for (key, hour) in [("w1", 10), ("w2", 20)] {
+        store
+            .record_decision(
+                &decision(key, hour, Side::Buy, Decimal::from(100 + hour)),
+                Timestamp::from_millis(0),
+            )
+            .unwrap();
+    }
+    let prices = history(400, |h| Decimal::from(100 + h));
+    update_outcomes(&store, &prices, Timestamp::from_millis(300 * HOUR)).unwrap();
+    assert_eq!(
+        evaluate_discoveries(&store, Timestamp::from_millis(24 * HOUR)).unwrap(),
+        0
+    );
+    assert_eq!(
+        evaluate_discoveries(&store, Timestamp::from_millis(8 * 24 * HOUR)).unwrap(),
+        2
+    );
+    let judged = store.discoveries(50).unwrap();
+    let btc = judged
+        .iter()
+        .find(|d| d.discovery.symbol.as_str() == "BTCUSDT" && d.was_added)
+        .unwrap();
+    assert_eq!(btc.was_good_discovery, Some(true));
+    assert_eq!(btc.trades_after_7d, Some(2));
+    let eth = judged
+        .iter()
+        .find(|d| d.discovery.symbol.as_str() == "ETHUSDT")
+        .unwrap();
+    assert_eq!(eth.was_good_discovery, Some(false));
+    assert!(eth.was_deactivated);
+    assert_eq!(
+        evaluate_discoveries(&store, Timestamp::from_millis(9 * 24 * HOUR)).unwrap(),
+        0
+    );
+}
