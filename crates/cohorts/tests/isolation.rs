@@ -356,3 +356,67 @@ fn a_cohort_cannot_spend_beyond_its_own_cash_on_a_richer_account() {
     let account = world.shared.with_engine(|e| e.balances());
     assert_eq!(reconcile(&refs, &account, true), vec![]);
 }
+
+#[test]
+fn a_cohort_sees_and_cancels_only_its_own_orders() {
+    let mut world = world(None);
+    run(&mut world, 2);
+    let slots = world.cohorts.slots();
+    let (a, b) = (
+        slots[0].orchestrator().exchange(),
+        slots[1].orchestrator().exchange(),
+    );
+    let open_a = block_on(a.open_orders(None)).unwrap();
+    let open_b = block_on(b.open_orders(None)).unwrap();
+    assert!(
+        !open_a.is_empty() && !open_b.is_empty(),
+        "both cohorts have grid orders"
+    );
+    assert!(open_a
+        .iter()
+        .all(|o| o.client_order_id.decode().unwrap().0 == a.cohort()));
+    assert!(open_b
+        .iter()
+        .all(|o| o.client_order_id.decode().unwrap().0 == b.cohort()));
+    let all = block_on(world.shared.open_orders(None)).unwrap();
+    let mine = slots
+        .iter()
+        .map(|s| {
+            block_on(s.orchestrator().exchange().open_orders(None))
+                .unwrap()
+                .len()
+        })
+        .sum::<usize>();
+    assert_eq!(
+        all.len(),
+        mine,
+        "every open order on the account belongs to exactly one cohort"
+    );
+    // B may not cancel A's order, by client id or by exchange id; A may.
+    let order = &open_a[0];
+    let by_client = OrderRef::Client(order.client_order_id.clone());
+    let by_exchange = OrderRef::Exchange(order.exchange_order_id.unwrap());
+    assert!(block_on(b.cancel_order(&order.symbol, &by_client)).is_err());
+    assert!(block_on(b.cancel_order(&order.symbol, &by_exchange)).is_err());
+    assert!(block_on(b.query_order(&order.symbol, &by_client)).is_err());
+    let reserved =
+        a.ledger().reserved(&order.symbol.quote()) + a.ledger().reserved(&order.symbol.base());
+    block_on(a.cancel_order(&order.symbol, &by_client)).unwrap();
+    let after =
+        a.ledger().reserved(&order.symbol.quote()) + a.ledger().reserved(&order.symbol.base());
+    assert!(after < reserved, "the cancel released the reservation");
+    let ledgers = world.cohorts.ledgers();
+    let refs: Vec<&CohortLedger> = ledgers.iter().collect();
+    let account = world.shared.with_engine(|e| e.balances());
+    assert_eq!(reconcile(&refs, &account, true), vec![]);
+    for ledger in &ledgers {
+        for line in ledger.lines() {
+            let locked: Decimal = account
+                .iter()
+                .filter(|b| b.asset == line.asset)
+                .map(|b| b.locked)
+                .sum();
+            assert!(line.reserved <= locked, "{line:?}");
+        }
+    }
+}
