@@ -332,6 +332,10 @@ pub struct LiveConfig {
     pub sim_clock: Option<Arc<SimClock>>,
     /// File rewritten with the current time (milliseconds and RFC 3339) after every event.
     pub heartbeat: Option<PathBuf>,
+    /// Save the state after every candle (live trading and a testnet: a restart then repeats
+    /// at most the candle in progress), rather than only after candles that traded and hourly
+    /// (a paper replay, where saving costs more than the candle).
+    pub save_every_candle: bool,
 }
 
 impl std::fmt::Debug for LiveConfig {
@@ -473,7 +477,16 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                     continue;
                 }
                 let mut fills = std::mem::take(&mut pending_fills);
-                fills.extend(orchestrator.exchange().on_market(&event).await?);
+                match orchestrator.exchange().on_market(&event).await {
+                    Ok(new) => fills.extend(new),
+                    // Live, a venue that cannot report its fills now (rate limit, network)
+                    // reports them at the next candle: its cursor did not move.
+                    Err(error) if config.sim_clock.is_none() => {
+                        tracing::warn!(%error, "the venue's fills could not be read; next candle");
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+                let mut reconcile_now = false;
                 if !tried_restore {
                     tried_restore = true;
                     if orchestrator.restore_state(now).await? {
@@ -482,13 +495,22 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                         last_hour = saved
                             .last_hour
                             .unwrap_or(now.as_millis() / Timestamp::HOUR_MS);
-                        let report = orchestrator.reconcile(now).await?;
-                        tracing::info!(%report, "saved state restored and reconciled; continuing");
-                        next_reconcile = now.as_millis() + RECONCILE_INTERVAL_MS;
+                        // What filled since the save reaches the strategy with this candle,
+                        // as it would have without the stop; the rest of the reconciliation
+                        // follows the candle (module docs of `reconcile`).
+                        fills.extend(orchestrator.fills_since_saved().await?);
+                        fills.sort_by_key(|f| (f.time, f.trade_id));
+                        fills.dedup_by_key(|f| (f.symbol.clone(), f.trade_id));
+                        reconcile_now = true;
                     }
                 }
                 let before = activity(orchestrator);
                 orchestrator.on_candle(symbol, candle, fills, now).await?;
+                if reconcile_now {
+                    let report = orchestrator.reconcile(now).await?;
+                    tracing::info!(%report, "saved state restored and reconciled; continuing");
+                    next_reconcile = now.as_millis() + RECONCILE_INTERVAL_MS;
+                }
                 summary.candles += 1;
                 summary.last_candle_close = Some(close);
                 if !started {
@@ -513,7 +535,7 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                             tracing::warn!(%report, "reconciliation repaired differences");
                         }
                     }
-                    if activity(orchestrator) != before {
+                    if config.save_every_candle || activity(orchestrator) != before {
                         save(orchestrator, &summary, last_hour, now)?;
                     }
                 }
@@ -670,6 +692,7 @@ mod tests {
             clock: Arc::clone(&clock),
             sim_clock: Some(sim),
             heartbeat: Some(dir.join("heartbeat")),
+            save_every_candle: false,
         };
         let orchestrator = HybridOrchestrator::new(paper, store, config, filters, start).unwrap();
         (orchestrator, live)

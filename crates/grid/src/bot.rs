@@ -235,6 +235,13 @@ impl GridBot {
         &self.orders
     }
 
+    /// Whether `id` is one of this grid's orders, live or being cancelled: the only orders
+    /// whose fills it books (a fill of another grid's order would corrupt its ledger).
+    #[must_use]
+    pub fn knows(&self, id: &ClientOrderId) -> bool {
+        self.orders.contains_key(id) || self.cancelling.contains_key(id)
+    }
+
     /// Follow-ups waiting for a free level or a retry time.
     #[must_use]
     pub fn pending_follow_ups(&self) -> usize {

@@ -73,9 +73,12 @@ impl<E: Exchange> HybridOrchestrator<E> {
             self.book_pair(fill, owner)?;
         }
         if owner == OrderOwner::Grid {
+            // Only the grid that placed the order books its fill. A fill can arrive before
+            // the grid knows its order: after a crash, for an order the restored grid will
+            // ask for again; [`Self::resend`] hands it over then, from the store.
             let intents = match self.state_mut(&fill.symbol)?.grid.as_mut() {
-                Some(grid) => grid.on_fill(fill, now),
-                None => Vec::new(),
+                Some(grid) if grid.knows(&fill.client_order_id) => grid.on_fill(fill, now),
+                _ => Vec::new(),
             };
             self.run_grid_intents(&fill.symbol, intents, now).await?;
         }
@@ -377,7 +380,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
                     "order_adopted",
                     &format!("{id} was already on the exchange ({})", on_exchange.status),
                 )?;
-                Ok(Sent::Accepted(Vec::new()))
+                // Its fills booked so far (the store has them once; the strategy gets them
+                // now that it knows the order again).
+                Ok(Sent::Accepted(self.store.fills_for_order(&id)?))
             }
             Err(ExchangeError::UnknownOrder { .. })
                 if existing.status == OrderStatus::PendingNew =>

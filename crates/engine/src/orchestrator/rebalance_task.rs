@@ -70,7 +70,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         let mut current = Vec::new();
         let mut target = Vec::new();
         for (symbol, state) in &self.symbols {
-            let price = state.last_price.map_or(Decimal::ZERO, hybrid_core::Price::value);
+            let price = state
+                .last_price
+                .map_or(Decimal::ZERO, hybrid_core::Price::value);
             let value = match state.mode {
                 TradingMode::Hold => {
                     let (_, held) = self.base_balance(symbol).await?;

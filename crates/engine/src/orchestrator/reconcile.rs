@@ -8,15 +8,21 @@
 //! 2. **Orders the store holds as open** are looked up by client order id: cancelled or expired
 //!    on the exchange (e.g. by hand) → recorded and the grid told; unknown to the exchange and
 //!    never acknowledged (`PENDING_NEW`, the process died while sending) → closed as never
-//!    placed and the grid retries; unknown but acknowledged → reported and closed as expired.
-//!    Filled statuses are left to the fills of step 1.
+//!    placed and the grid retries; unknown but acknowledged → reported and closed as expired;
+//!    open but owned by nothing (sent by a state lost in a crash and not asked for again) →
+//!    cancelled. Filled statuses are left to the fills of step 1.
+//!
+//! After a restart the live loop reconciles only once the first candle has been traded: the
+//! restored strategy asks again for the orders it had sent since its snapshot (recognised by
+//! their client ids) and gets the fills it missed with that candle
+//! ([`HybridOrchestrator::fills_since_saved`]), exactly where it would have had them.
 //! 3. **Orders the exchange holds that the store does not**: ours (our prefix and cohort) are
 //!    cancelled, foreign ones only reported; other cohorts' orders are theirs to reconcile.
 //!
 //! A failure to read one order is reported and the rest goes on: reconciliation must never be
 //! the reason trading stops.
 
-use hybrid_core::{ClientOrderId, OrderStatus, Symbol, Timestamp};
+use hybrid_core::{ClientOrderId, Fill, OrderStatus, Symbol, Timestamp};
 use hybrid_exchange::{Exchange, ExchangeError, OrderRef, TradesFrom};
 use serde::{Deserialize, Serialize};
 
@@ -97,12 +103,38 @@ impl<E: Exchange> HybridOrchestrator<E> {
         Ok(report)
     }
 
+    /// The fills the exchange holds after the saved cursors, oldest first, without booking
+    /// them: at a restart the live loop hands them to the first candle, where the strategy
+    /// would have seen them had the process not stopped.
+    ///
+    /// # Errors
+    /// Store or exchange failures.
+    pub async fn fills_since_saved(&self) -> Result<Vec<Fill>, OrchestratorError> {
+        let mut all = Vec::new();
+        for symbol in self.symbols.keys() {
+            all.extend(self.fetch_fills(symbol).await?);
+        }
+        all.sort_by_key(|f| (f.time, f.trade_id));
+        Ok(all)
+    }
+
     async fn read_back_fills(
         &mut self,
         symbol: &Symbol,
         now: Timestamp,
         report: &mut ReconcileReport,
     ) -> Result<(), OrchestratorError> {
+        for fill in self.fetch_fills(symbol).await? {
+            if self.apply_fill(&fill, now).await? {
+                report.fills_read_back += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The exchange's fills of `symbol` after the cursor (or since the oldest open order).
+    async fn fetch_fills(&self, symbol: &Symbol) -> Result<Vec<Fill>, OrchestratorError> {
+        let mut all = Vec::new();
         let mut from = match self.fill_cursors.get(symbol) {
             Some(last) => TradesFrom::TradeId(last + 1),
             None => {
@@ -115,7 +147,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
                     .min();
                 match oldest {
                     Some(time) => TradesFrom::Time(time),
-                    None => return Ok(()),
+                    None => return Ok(all),
                 }
             }
         };
@@ -125,18 +157,14 @@ impl<E: Exchange> HybridOrchestrator<E> {
             let Some(last) = fills.last().map(|f| f.trade_id) else {
                 break;
             };
-            for fill in &fills {
-                if self.apply_fill(fill, now).await? {
-                    report.fills_read_back += 1;
-                }
-            }
+            all.extend(fills);
             let next = TradesFrom::TradeId(last + 1);
             if next == from {
                 break;
             }
             from = next;
         }
-        Ok(())
+        Ok(all)
     }
 
     async fn reconcile_stored_orders(
@@ -161,6 +189,13 @@ impl<E: Exchange> HybridOrchestrator<E> {
                     }
                     if closed {
                         self.order_closed(&stored.symbol, &id, now).await?;
+                    } else if on_exchange.status.is_open() && !self.owns(&stored.symbol, &id) {
+                        // Sent by a state that was lost in a crash and not asked for again:
+                        // nobody would manage it.
+                        self.cancel_order(&stored.symbol, &id, now).await?;
+                        report.orphans_cancelled += 1;
+                        let message = format!("{id} had no owner after the restart");
+                        self.record_event(now, Some(&stored.symbol), "orphan_cancelled", &message)?;
                     }
                 }
                 Err(ExchangeError::UnknownOrder { .. }) => {
@@ -223,6 +258,17 @@ impl<E: Exchange> HybridOrchestrator<E> {
             }
         }
         Ok(())
+    }
+
+    /// Whether some part of the orchestrator manages the order (a grid, or a pending HOLD
+    /// entry or exit).
+    fn owns(&self, symbol: &Symbol, id: &ClientOrderId) -> bool {
+        self.owners.contains_key(id)
+            || self
+                .symbols
+                .get(symbol)
+                .and_then(|state| state.grid.as_ref())
+                .is_some_and(|grid| grid.knows(id))
     }
 
     /// The grid learns that one of its orders is gone (cancelled or expired elsewhere).

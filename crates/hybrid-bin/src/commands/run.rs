@@ -104,6 +104,10 @@ async fn run_async(
         clock: Arc::new(SystemClock),
         sim_clock: None,
         heartbeat: Some(args.heartbeat.clone()),
+        // Only a paper replay saves less often: a real exchange (or its testnet) must never
+        // see the candle in progress twice.
+        save_every_candle: !(matches!(market, Market::Replay(_))
+            && config.exchange.backend == ExchangeBackend::Paper),
     };
     let matching = MatchingConfig {
         maker_fee: config.exchange.fee_rate,

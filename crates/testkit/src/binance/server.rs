@@ -236,7 +236,9 @@ fn route_of(method: &Method, path: &str) -> Option<(Route, u32, bool)> {
 
 /// Counts weight in fixed windows; 429 past the limit, 418 for sending during a back-off.
 fn check_limits(shared: &Shared, weight: u32) -> Option<Reply> {
-    let now = wall_clock().as_millis();
+    // A replayed market counts weight per replayed minute: its clock is the clients'.
+    let replay_time = lock(&shared.replay).as_ref().map(|r| r.time);
+    let now = replay_time.unwrap_or_else(wall_clock).as_millis();
     let window_ms = i64::try_from(shared.config.weight_window.as_millis())
         .unwrap_or(60_000)
         .max(1);
