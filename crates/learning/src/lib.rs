@@ -13,6 +13,8 @@
 //! - [`run_optimizer`]: the monthly AI portfolio optimizer behind guard rails (§1.8).
 //! - [`run_discovery`]: coin discovery with validated LLM verdicts and a 7-day evaluation of
 //!   past suggestions (§3.8).
+//! - Data writers: [`write_indicators`] (F2), [`write_events`] with [`CalendarClient`] (F3),
+//!   [`write_funding_signal`] with [`FundingClient`] (D5), [`social_composite`] (C4).
 //! - [`record_backtest`]: the learning pass over a backtest's journal (fills, mode switches,
 //!   declined switches), composed by the binary since this crate may not depend on the engine.
 //!
@@ -28,6 +30,7 @@ mod outcomes;
 mod pass;
 mod playbook;
 mod signals;
+mod sources;
 mod weights;
 
 pub use crate::{
@@ -79,6 +82,11 @@ pub use crate::{
         sentiment_signal, signal_values, trend_signal, values_from, volume_signal, whale_signal,
         AiInput, MacdInput, MacroInput, SignalInputs, SignalName, SignalWeights, TrendInput,
         VolumeInput,
+    },
+    sources::{
+        event_category, event_impact, funding_signal, indicator_snapshot, recurring_events,
+        social_composite, trade_today, write_events, write_funding_signal, write_indicators,
+        CalendarClient, FundingClient, SocialInputs, INDICATOR_CANDLES,
     },
     weights::{
         active_weights, combine, normalise, performance, posterior_alphas, ranking,

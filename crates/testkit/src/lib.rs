@@ -6,6 +6,7 @@
 //!   engine, with signature checks, weight limits and scriptable faults.
 //! - [`coingecko`]: a fake CoinGecko `/coins/markets` server on 127.0.0.1 (market caps,
 //!   request counting, error statuses, malformed answers).
+//! - [`datasources`]: fake funding-rate and economic-calendar endpoints on 127.0.0.1.
 //! - [`llm`]: a fake OpenAI-compatible chat-completions server on 127.0.0.1 (valid, invalid,
 //!   empty and slow answers, error statuses).
 //! - [`pg`]: a throw-away PostgreSQL schema per test on the server named by
@@ -14,6 +15,7 @@
 //!   updates injected from any chat, outages and 429 with `retry_after`).
 
 pub mod binance;
+pub mod datasources;
 pub mod coingecko;
 pub mod llm;
 pub mod pg;
