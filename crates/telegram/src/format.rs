@@ -27,14 +27,21 @@ pub fn status(s: &Snapshot) -> String {
     }
     for cohort in &s.cohorts {
         let r = &cohort.record;
+        let capital = if r.starting_capital.is_zero() && r.current_capital.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " capital {} → {} USDT",
+                money(r.starting_capital),
+                money(r.current_capital)
+            )
+        };
         let _ = writeln!(
             out,
-            "\n<b>{}</b> (cohort {}{}) capital {} → {} USDT",
+            "\n<b>{}</b> (cohort {}{}){capital}",
             escape_html(&r.name),
             r.id,
             if r.is_active { "" } else { ", inactive" },
-            money(r.starting_capital),
-            money(r.current_capital)
         );
         for symbol in &cohort.symbols {
             let quantity = symbol.position_quantity();
@@ -483,9 +490,9 @@ fn pct(part: Decimal, whole: Decimal) -> Decimal {
 fn percent_of(part: Decimal, whole: Decimal) -> String {
     let p = pct(part, whole).round_dp(2);
     if p >= Decimal::ZERO {
-        format!("+{p}%")
+        format!("+{p:.2}%")
     } else {
-        format!("{p}%")
+        format!("{p:.2}%")
     }
 }
 
@@ -547,6 +554,6 @@ mod tests {
         assert_eq!(signed(dec!(1.005)), "+1.00");
         assert_eq!(signed(dec!(-2.5)), "-2.50");
         assert_eq!(percent_of(dec!(5), dec!(1000)), "+0.50%");
-        assert_eq!(percent_of(dec!(5), Decimal::ZERO), "+0%");
+        assert_eq!(percent_of(dec!(5), Decimal::ZERO), "+0.00%");
     }
 }
