@@ -77,7 +77,11 @@ fn learn_fills_the_outcome_tables_reports_accuracy_per_regime_and_replays_identi
         .iter()
         .filter(|r| r.decision.outcome(OutcomeWindow::H24).is_some())
         .count();
-    assert!(with_24h * 10 >= rows.len() * 9, "{with_24h} of {}", rows.len());
+    assert!(
+        with_24h * 10 >= rows.len() * 9,
+        "{with_24h} of {}",
+        rows.len()
+    );
     assert!(rows.iter().all(|r| r.signals.is_some()));
     assert!(rows
         .iter()

@@ -25,7 +25,9 @@ use crate::{cli::LearnArgs, config::LoadedConfig};
 pub(crate) fn run(loaded: &LoadedConfig, args: &LearnArgs) -> anyhow::Result<()> {
     let config = learn_config(args)?;
     let store = Store::open(&loaded.config.database.url).context("cannot open the database")?;
-    store.run_migrations().context("cannot migrate the database")?;
+    store
+        .run_migrations()
+        .context("cannot migrate the database")?;
     eprintln!("learn: replaying {} …", args.symbols);
     let outcome = run_backtest(&config, &mut |_| {}).context("backtest failed")?;
     let history = load_history(&config)?;
@@ -192,7 +194,8 @@ fn render(summary: &PassSummary) -> String {
         "  already stored            {}\n",
         summary.already_stored
     ));
-    for (window, n) in &summary.outcomes.written {
+    for window in ["1h", "4h", "24h", "7d"] {
+        let n = summary.outcomes.written.get(window).copied().unwrap_or(0);
         out.push_str(&format!("  outcomes {window:<4} written    {n}\n"));
     }
     out.push_str(&format!(
