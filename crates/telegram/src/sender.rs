@@ -12,6 +12,9 @@
 //! - Telegram refusing for good (chat not found, bot blocked, bad request): the notification
 //!   is abandoned with the reason, so it cannot block the queue.
 //! - Learning mode suppresses routine notifications; important and critical ones always go.
+//! - No unbounded backlog: a routine notification older than `routine_max_age` when its turn
+//!   comes (e.g. fills queued during a long outage) is suppressed, and the pass ends with one
+//!   message saying how many were skipped. Important and critical ones are never dropped.
 //! - Pacing: at most one message per `min_send_interval` (Telegram: about one per second per
 //!   chat, 30 per second overall).
 
@@ -46,6 +49,8 @@ pub struct SenderSettings {
     pub initial_backoff: Duration,
     /// The longest retry delay.
     pub max_backoff: Duration,
+    /// Routine notifications older than this when their turn comes are skipped.
+    pub routine_max_age: Duration,
 }
 
 impl Default for SenderSettings {
@@ -57,6 +62,7 @@ impl Default for SenderSettings {
             min_send_interval: Duration::from_millis(1_000),
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(60),
+            routine_max_age: Duration::from_secs(3_600),
         }
     }
 }
@@ -68,6 +74,8 @@ pub struct DrainReport {
     pub sent: u32,
     /// Notifications suppressed by learning mode.
     pub suppressed: u32,
+    /// Routine notifications skipped because they were older than `routine_max_age`.
+    pub skipped_stale: u32,
     /// Notifications Telegram refused for good.
     pub abandoned: u32,
     /// Whether the pass stopped at a notification that must be retried later.
@@ -149,11 +157,19 @@ impl OutboxSender {
         let mut report = DrainReport::default();
         let due = self.store.due_notifications(self.clock.now(), BATCH)?;
         for notification in due {
-            if self.settings.learning_mode && notification.severity == Severity::Routine {
-                self.store
-                    .mark_notification_suppressed(notification.id, self.clock.now())?;
-                report.suppressed += 1;
-                continue;
+            if notification.severity == Severity::Routine {
+                if self.settings.learning_mode {
+                    self.store
+                        .mark_notification_suppressed(notification.id, self.clock.now())?;
+                    report.suppressed += 1;
+                    continue;
+                }
+                if self.is_stale(&notification) {
+                    self.store
+                        .mark_notification_suppressed(notification.id, self.clock.now())?;
+                    report.skipped_stale += 1;
+                    continue;
+                }
             }
             match self.deliver(&notification).await? {
                 Delivery::Sent => {
@@ -176,7 +192,36 @@ impl OutboxSender {
                 }
             }
         }
+        if report.skipped_stale > 0 {
+            self.announce_skipped(report.skipped_stale).await;
+        }
         Ok(report)
+    }
+
+    fn is_stale(&self, notification: &Notification) -> bool {
+        let max_age_ms =
+            i64::try_from(self.settings.routine_max_age.as_millis()).unwrap_or(i64::MAX);
+        self.clock.now().millis_since(notification.created_at) > max_age_ms
+    }
+
+    /// Tells the chats how many stale routine notifications were skipped; best effort (a
+    /// failure is logged: the skipped rows stay in the outbox as suppressed).
+    async fn announce_skipped(&self, skipped: u32) {
+        let text = format!(
+            "{skipped} routine notifications older than {} min were not sent (Telegram was unreachable or the queue was long); /trades and /report show the current state.",
+            self.settings.routine_max_age.as_secs() / 60
+        );
+        for &chat in &self.settings.chat_ids {
+            let sent = self
+                .bot
+                .send_message(ChatId(chat), escape_html(&text))
+                .parse_mode(ParseMode::Html)
+                .disable_notification(true)
+                .await;
+            if let Err(error) = sent {
+                tracing::warn!(%error, "cannot announce the skipped notifications");
+            }
+        }
     }
 
     /// Sends the parts not yet delivered, recording progress after each.

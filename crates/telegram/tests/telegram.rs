@@ -258,6 +258,7 @@ fn sender(
         min_send_interval: Duration::ZERO,
         initial_backoff: Duration::from_secs(2),
         max_backoff: Duration::from_secs(60),
+        routine_max_age: Duration::from_secs(3_600),
     };
     let bot = telegram_client(fake.token(), &fake.api_url()).unwrap();
     let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
@@ -443,4 +444,43 @@ async fn an_unsendable_notification_is_abandoned_and_does_not_block_the_rest() {
     let abandoned = store.notification(empty).unwrap().unwrap();
     assert_eq!(abandoned.status, NotificationStatus::Abandoned);
     assert_eq!(fake.sent()[0].text, "next");
+}
+
+#[tokio::test]
+async fn routine_notifications_stale_after_an_outage_are_skipped_and_counted_never_important_ones()
+{
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    for i in 0..3 {
+        store
+            .enqueue_notification(&note(START, Severity::Routine, &format!("fill {i}")))
+            .unwrap();
+    }
+    store
+        .enqueue_notification(&note(START, Severity::Critical, "stop-loss sell failed"))
+        .unwrap();
+    // Two hours later (Telegram was down all along), the fills are stale.
+    clock.advance_by(2 * 3_600_000).unwrap();
+    store
+        .enqueue_notification(&note(
+            START + 2 * 3_600_000,
+            Severity::Routine,
+            "fresh fill",
+        ))
+        .unwrap();
+    let report = sender(&fake, &store, &clock, false)
+        .drain_once()
+        .await
+        .unwrap();
+    assert_eq!((report.sent, report.skipped_stale), (2, 3));
+    let texts: Vec<String> = fake.sent().into_iter().map(|m| m.text).collect();
+    assert_eq!(texts[..2], ["🚨 stop-loss sell failed", "fresh fill"]);
+    assert!(
+        texts[2].starts_with("3 routine notifications older than 60 min"),
+        "{}",
+        texts[2]
+    );
+    assert_eq!(texts.len(), 3);
+    assert_eq!(store.outbox_summary().unwrap().pending, 0);
 }
