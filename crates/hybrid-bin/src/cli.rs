@@ -284,10 +284,11 @@ pub(crate) struct LearnArgs {
     /// nothing twice.
     #[arg(long, default_value = "learn")]
     pub(crate) run: String,
-    /// The AI signal: `off` (missing), `URL` of an OpenAI-compatible API (key from
-    /// HYBRID_LLM_API_KEY; every exchange recorded), `replay` (answers recorded in this
-    /// database) or `replay:DATABASE_URL` (answers recorded in another database).
-    #[arg(long, default_value = "off", value_name = "off|URL|replay[:DB]")]
+    /// The AI signal: `off` (missing), `live` (the `[llm]` settings; key from
+    /// HYBRID_LLM_API_KEY; every exchange recorded), `URL` of another OpenAI-compatible API
+    /// (with --llm-model and --llm-timeout-secs), `replay` (answers recorded in this database)
+    /// or `replay:DATABASE_URL` (answers recorded in another database).
+    #[arg(long, default_value = "off", value_name = "off|live|URL|replay[:DB]")]
     pub(crate) llm: String,
     /// LLM model name.
     #[arg(long, default_value = "deepseek-chat")]

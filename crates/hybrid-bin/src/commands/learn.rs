@@ -151,8 +151,9 @@ fn journal(outcome: &BacktestOutcome, config: &BacktestConfig, run: &str) -> Bac
 }
 
 /// `--llm off` (default): no AI signal. `--llm replay[:DB]`: the answers recorded in
-/// `ai_conversations` (of this or another database), nothing sent. `--llm URL`: an
-/// OpenAI-compatible server (key from HYBRID_LLM_API_KEY), every exchange recorded.
+/// `ai_conversations` (of this or another database), nothing sent. `--llm live`: the `[llm]`
+/// settings; `--llm URL`: another OpenAI-compatible server; both with the key from
+/// HYBRID_LLM_API_KEY and every exchange recorded.
 fn advisor<'a>(
     loaded: &LoadedConfig,
     args: &LearnArgs,
@@ -162,26 +163,37 @@ fn advisor<'a>(
     if let Some(replay) = replay_store {
         return Ok(Box::new(ReplayAdvisor::new(replay, &args.llm_model)));
     }
-    Ok(match args.llm.as_str() {
-        "off" => Box::new(NoAdvisor),
-        "replay" => Box::new(ReplayAdvisor::new(store, &args.llm_model)),
-        url => {
-            let key = loaded
-                .secrets
-                .get("HYBRID_LLM_API_KEY")
-                .cloned()
-                .unwrap_or_default();
-            let settings = LlmSettings {
-                base_url: url.to_owned(),
-                api_key: key,
-                model: args.llm_model.clone(),
-                timeout: Duration::from_secs(args.llm_timeout_secs),
-                ..LlmSettings::default()
-            };
-            let client = LlmClient::new(settings).context("cannot build the LLM client")?;
-            Box::new(RecordingAdvisor::new(LlmAdvisor::new(client)?, store))
-        }
-    })
+    let api_key = loaded
+        .secrets
+        .get("HYBRID_LLM_API_KEY")
+        .cloned()
+        .unwrap_or_default();
+    let llm = &loaded.config.llm;
+    let settings = match args.llm.as_str() {
+        "off" => return Ok(Box::new(NoAdvisor)),
+        "replay" => return Ok(Box::new(ReplayAdvisor::new(store, &args.llm_model))),
+        "live" => LlmSettings {
+            base_url: llm.base_url.clone(),
+            api_key,
+            model: llm.model.clone(),
+            timeout: Duration::from_secs(u64::from(llm.timeout_secs)),
+            max_attempts: llm.max_attempts,
+            ..LlmSettings::default()
+        },
+        url => LlmSettings {
+            base_url: url.to_owned(),
+            api_key,
+            model: args.llm_model.clone(),
+            timeout: Duration::from_secs(args.llm_timeout_secs),
+            max_attempts: llm.max_attempts,
+            ..LlmSettings::default()
+        },
+    };
+    let client = LlmClient::new(settings).context("cannot build the LLM client")?;
+    Ok(Box::new(RecordingAdvisor::new(
+        LlmAdvisor::new(client)?,
+        store,
+    )))
 }
 
 /// The report: decisions, outcomes, per-signal accuracy per regime with sample sizes, playbook.

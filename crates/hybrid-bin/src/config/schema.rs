@@ -175,6 +175,15 @@ pub(crate) const KEYS: &[Key] = &[
     key("telegram", "heartbeat_stale_secs", Kind::Int { min: 10, max: 86_400 }, "300",
         "Heartbeat age after which /health and the watchdog report the trading loop as stale."),
 
+    key("llm", "base_url", Kind::Text, "\"https://api.deepseek.com/v1\"",
+        "OpenAI-compatible API base URL (up to `/v1`) of the LLM advisor; the key comes from HYBRID_LLM_API_KEY."),
+    key("llm", "model", Kind::Text, "\"deepseek-chat\"",
+        "Model asked by the LLM advisor."),
+    key("llm", "timeout_secs", Kind::Int { min: 1, max: 600 }, "30",
+        "Seconds before one LLM call times out."),
+    key("llm", "max_attempts", Kind::Int { min: 1, max: 10 }, "3",
+        "LLM call attempts in all; 5xx, 429, timeouts and connection errors are retried with exponential back-off."),
+
     key("logging", "format", Kind::Choice(&["pretty", "json"]), "\"pretty\"",
         "Log format on stderr: `pretty` for people, `json` for log collectors."),
     key("logging", "level", Kind::Text, "\"info\"",

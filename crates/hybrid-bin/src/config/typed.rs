@@ -25,6 +25,7 @@ pub(crate) struct Config {
     pub(crate) grid: GridConfig,
     pub(crate) risk: RiskConfig,
     pub(crate) telegram: TelegramConfig,
+    pub(crate) llm: LlmConfig,
     pub(crate) logging: LoggingConfig,
 }
 
@@ -122,4 +123,14 @@ pub(crate) enum LogFormat {
 pub(crate) struct LoggingConfig {
     pub(crate) format: LogFormat,
     pub(crate) level: String,
+}
+
+/// The LLM advisor (`[llm]`); the API key is read from `HYBRID_LLM_API_KEY` only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LlmConfig {
+    pub(crate) base_url: String,
+    pub(crate) model: String,
+    pub(crate) timeout_secs: u32,
+    pub(crate) max_attempts: u32,
 }
