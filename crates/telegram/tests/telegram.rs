@@ -484,3 +484,26 @@ async fn routine_notifications_stale_after_an_outage_are_skipped_and_counted_nev
     assert_eq!(texts.len(), 3);
     assert_eq!(store.outbox_summary().unwrap().pending, 0);
 }
+
+#[tokio::test]
+async fn an_answer_that_is_not_json_is_retried_not_abandoned() {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    let store = store();
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(START)));
+    let sender = sender(&fake, &store, &clock, false);
+    let id = store
+        .enqueue_notification(&note(START, Severity::Critical, "circuit breaker"))
+        .unwrap();
+    fake.set_outage(Some(hybrid_testkit::telegram::Outage::InvalidJson));
+    assert!(sender.drain_once().await.unwrap().deferred);
+    let waiting = store.notification(id).unwrap().unwrap();
+    assert_eq!(waiting.status, NotificationStatus::Pending);
+    assert_eq!(
+        waiting.next_attempt_at,
+        Timestamp::from_millis(START + 2_000)
+    );
+    fake.set_outage(None);
+    clock.advance_by(2_000).unwrap();
+    assert_eq!(sender.drain_once().await.unwrap().sent, 1);
+    assert_eq!(fake.sent()[0].text, "🚨 circuit breaker");
+}

@@ -11,7 +11,9 @@
 //!
 //! Tests inject messages from any chat id ([`FakeTelegram::inject_message`]), read what the bot
 //! sent ([`FakeTelegram::sent`], [`FakeTelegram::wait_for_sent`]), and inject faults: an outage
-//! answering 503 ([`Outage::ServiceUnavailable`]), an outage refusing new connections
+//! answering 503 ([`Outage::ServiceUnavailable`]), answers that are not JSON
+//! ([`Outage::InvalidJson`]), 409 Conflict on `getUpdates` ([`Outage::Conflict`]), an outage
+//! refusing new connections
 //! ([`FakeTelegram::go_offline`] / [`FakeTelegram::go_online`]), and 429 with `retry_after`
 //! ([`FakeTelegram::rate_limit_next_sends`]).
 
@@ -54,6 +56,12 @@ pub enum Outage {
     /// Every request gets HTTP 503 with a non-JSON body, as a failing proxy in front of
     /// Telegram answers.
     ServiceUnavailable,
+    /// Every request gets HTTP 200 with a body that is not JSON (a captive portal, a broken
+    /// proxy).
+    InvalidJson,
+    /// `getUpdates` gets 409 Conflict, as when a second bot process polls the same token;
+    /// other methods work.
+    Conflict,
 }
 
 /// What a bot sent.

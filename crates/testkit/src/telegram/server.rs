@@ -60,12 +60,26 @@ async fn answer(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Response {
-    if lock(&shared.state).outage == Some(Outage::ServiceUnavailable) {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "<html>503 Service Unavailable</html>",
-        )
-            .into_response();
+    let outage = lock(&shared.state).outage;
+    match outage {
+        Some(Outage::ServiceUnavailable) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "<html>503 Service Unavailable</html>",
+            )
+                .into_response();
+        }
+        Some(Outage::InvalidJson) => {
+            return (StatusCode::OK, "<html>please log in</html>").into_response();
+        }
+        Some(Outage::Conflict) if method.eq_ignore_ascii_case("getUpdates") => {
+            return error(
+                StatusCode::CONFLICT,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                None,
+            );
+        }
+        _ => {}
     }
     if token != shared.config.token {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized", None);
