@@ -9,6 +9,7 @@ use std::{path::PathBuf, time::Instant};
 use chrono::NaiveDate;
 use hybrid_cohorts::{run_cohort_backtest, CohortBacktestConfig};
 use hybrid_core::{Symbol, Timestamp};
+use hybrid_engine::{run_backtest, BacktestConfig};
 
 const COINS: [&str; 11] = [
     "AAVEUSDT", "BNBUSDT", "BTCUSDT", "DOGEUSDT", "ETHUSDT", "LINKUSDT", "PEPEUSDT", "SHIBUSDT",
@@ -46,5 +47,17 @@ fn main() {
         report.candles,
         report.cohorts.len(),
         report.candles as f64 / seconds
+    );
+    // The same coins and period through one orchestrator (the engine's own driver), for scale.
+    let mut single = BacktestConfig::new(config.data_dir.clone(), config.symbols.clone());
+    single.from = Some(from);
+    single.to = Some(to);
+    let started = Instant::now();
+    let outcome = run_backtest(&single, &mut |_| {}).unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "single orchestrator on the same coins: {} traded candles, {seconds:.2} s, {:.0} candles/s",
+        outcome.report.candles,
+        outcome.report.candles as f64 / seconds
     );
 }

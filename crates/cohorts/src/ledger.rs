@@ -51,7 +51,8 @@ pub struct CohortLedger {
     quote: Asset,
     totals: BTreeMap<Asset, Decimal>,
     open: BTreeMap<ClientOrderId, Reservation>,
-    booked: BTreeSet<(Symbol, i64)>,
+    /// Trade ids already booked, per symbol (Binance numbers trades per symbol).
+    booked: BTreeMap<Symbol, BTreeSet<i64>>,
 }
 
 /// A cohort's balance of one asset.
@@ -76,7 +77,7 @@ impl CohortLedger {
             quote,
             totals,
             open: BTreeMap::new(),
-            booked: BTreeSet::new(),
+            booked: BTreeMap::new(),
         }
     }
 
@@ -203,7 +204,11 @@ impl CohortLedger {
     /// so the same fill may arrive from the placement answer and from a later report. Returns
     /// whether it was booked now.
     pub fn apply_fill(&mut self, fill: &Fill) -> bool {
-        if !self.booked.insert((fill.symbol.clone(), fill.trade_id)) {
+        let booked = match self.booked.get_mut(&fill.symbol) {
+            Some(booked) => booked,
+            None => self.booked.entry(fill.symbol.clone()).or_default(),
+        };
+        if !booked.insert(fill.trade_id) {
             return false;
         }
         let (base, quote) = (fill.symbol.base(), fill.symbol.quote());
