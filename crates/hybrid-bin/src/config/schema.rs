@@ -175,6 +175,13 @@ pub(crate) const KEYS: &[Key] = &[
     key("telegram", "heartbeat_stale_secs", Kind::Int { min: 10, max: 86_400 }, "300",
         "Heartbeat age after which /health and the watchdog report the trading loop as stale."),
 
+    key("portfolio", "enabled", Kind::Bool, "false",
+        "Run the three-tier portfolio manager (cash reserve, index holdings, trading tier); off: the cohorts trade alone."),
+    key("portfolio", "coingecko_url", Kind::Text, "\"\"",
+        "CoinGecko-compatible markets API for the index composition, e.g. `https://api.coingecko.com/api/v3`; empty: the bundled static list of market caps."),
+    key("portfolio", "per_cohort_min_capital", dec("0", true, "100000000"), "\"100\"",
+        "Least USDT a trading cohort gets when the trading tier's budget changes: active cohorts = min(phase limit, budget / this)."),
+
     key("llm", "base_url", Kind::Text, "\"https://api.deepseek.com/v1\"",
         "OpenAI-compatible API base URL (up to `/v1`) of the LLM advisor; the key comes from HYBRID_LLM_API_KEY."),
     key("llm", "model", Kind::Text, "\"deepseek-chat\"",

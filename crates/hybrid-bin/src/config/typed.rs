@@ -25,6 +25,7 @@ pub(crate) struct Config {
     pub(crate) grid: GridConfig,
     pub(crate) risk: RiskConfig,
     pub(crate) telegram: TelegramConfig,
+    pub(crate) portfolio: PortfolioConfig,
     pub(crate) llm: LlmConfig,
     pub(crate) logging: LoggingConfig,
 }
@@ -109,6 +110,14 @@ pub(crate) struct TelegramConfig {
     pub(crate) min_send_interval_ms: u64,
     pub(crate) outbox_poll_ms: u64,
     pub(crate) heartbeat_stale_secs: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PortfolioConfig {
+    pub(crate) enabled: bool,
+    pub(crate) coingecko_url: String,
+    pub(crate) per_cohort_min_capital: Decimal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
