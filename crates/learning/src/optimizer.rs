@@ -386,4 +386,38 @@ mod tests {
         assert!(max_drawdown_pct(&[100.0, 110.0, 120.0]).abs() < 1e-12);
         assert!(max_drawdown_pct(&[100.0]).abs() < 1e-12);
     }
+
+    mod property_tests {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// Whatever the LLM answers, an accepted recommendation sums to 100, stays within
+            /// every tier's bounds and moves no tier more than 5 pp from a feasible current
+            /// target (the invariant the old scaling broke).
+            #[test]
+            fn prop_guard_rails_hold_bounds_cap_and_sum(
+                cash in 0.0f64..200.0,
+                index in 0.0f64..200.0,
+                trading in 0.0f64..200.0,
+                cur_cash in 5.0f64..20.0,
+                cur_trading in 10.0f64..40.0,
+            ) {
+                let cur_index = 100.0 - cur_cash - cur_trading;
+                prop_assume!((40.0..=80.0).contains(&cur_index));
+                let current = [cur_cash, cur_index, cur_trading];
+                let content = format!(
+                    r#"{{"cash_reserve": {cash}, "index_holdings": {index}, "trading": {trading}, "confidence": 0.7}}"#
+                );
+                let r = guard_rails(&content, Some(current)).unwrap();
+                prop_assert!((r.allocation.iter().sum::<f64>() - 100.0).abs() <= 0.15, "{r:?}");
+                for i in 0..3 {
+                    let (min, max) = TIER_BOUNDS[i];
+                    prop_assert!(r.allocation[i] >= min - 0.05 && r.allocation[i] <= max + 0.05, "{r:?}");
+                    prop_assert!((r.allocation[i] - current[i]).abs() <= MAX_SHIFT_PP + 0.05, "{r:?} vs {current:?}");
+                }
+            }
+        }
+    }
 }

@@ -19,6 +19,7 @@ use crate::{
     outcomes::{judge_entries_by_pairs, update_outcomes, CandleHistory, OutcomeRun},
     playbook::{update_playbook, PlaybookUpdate},
     signals::{compose, market_inputs, AiInput, SignalWeights},
+    weights::update_weights,
 };
 
 /// Candles fed to the indicators before a decision (enough for SMA 200 and MACD to warm up).
@@ -124,6 +125,9 @@ pub struct PassSummary {
     pub accuracy: AccuracyReport,
     /// The playbook update.
     pub playbook: PlaybookUpdate,
+    /// Bayesian weights updated now, by scope (`global`, `regime:BULL`, …); scopes with fewer
+    /// than [`crate::MIN_UPDATE_SAMPLES`] judged entries are left as they were.
+    pub weights: BTreeMap<String, SignalWeights>,
 }
 
 /// Regime per UTC day per symbol, as `hybrid_market`'s detector sees it at the day's start.
@@ -294,6 +298,18 @@ pub fn record_backtest(
     }
     let outcomes = update_outcomes(store, history, journal.end)?;
     let judged_by_pairs = judge_entries_by_pairs(store, fee_rate)?;
+    let mut weights_updated = BTreeMap::new();
+    if let Some(w) = update_weights(store, "global", journal.end, |_| true)? {
+        weights_updated.insert("global".to_owned(), w);
+    }
+    for regime in [Regime::Bull, Regime::Bear, Regime::Sideways] {
+        let scope = format!("regime:{regime}");
+        if let Some(w) =
+            update_weights(store, &scope, journal.end, |r| r.decision.regime == regime)?
+        {
+            weights_updated.insert(scope, w);
+        }
+    }
     let accuracy = accuracy_report(&EvaluatedRow::from_rows(&store.learning_rows()?));
     let parameters = format!(
         "cohort {}, initial mode {}, fee {}% per side",
@@ -309,6 +325,7 @@ pub fn record_backtest(
         judged_by_pairs,
         accuracy,
         playbook,
+        weights: weights_updated,
     })
 }
 

@@ -543,3 +543,55 @@ fn scenario_11_74_discovery_runs_logs_and_judges_after_seven_days() {
         0
     );
 }
+
+/// Bayesian weights from entries judged by their pairs: nothing below 20 judged entries, then
+/// one active row per scope that the composite reads back.
+#[test]
+fn bayesian_weights_are_learned_from_judged_entries_and_read_back() {
+    use hybrid_learning::{active_weights, update_weights, SignalName, MIN_UPDATE_SAMPLES};
+
+    let store = store();
+    let add_pairs = |from: i64, to: i64| {
+        for i in from..to {
+            // RSI 25 (bullish): winning round trips, so RSI's sign matches the P&L.
+            store
+                .record_decision(
+                    &decision(&format!("b{i}"), 2 * i, Side::Buy, dec!(100)),
+                    Timestamp::from_millis(0),
+                )
+                .unwrap();
+            store
+                .record_decision(
+                    &decision(&format!("s{i}"), 2 * i + 1, Side::Sell, dec!(110)),
+                    Timestamp::from_millis(0),
+                )
+                .unwrap();
+        }
+        judge_entries_by_pairs(&store, dec!(0.001)).unwrap();
+    };
+    add_pairs(0, 10);
+    assert!(
+        update_weights(&store, "global", Timestamp::from_millis(1), |_| true)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        active_weights(&store, "global").unwrap(),
+        SignalWeights::default()
+    );
+    add_pairs(10, i64::try_from(MIN_UPDATE_SAMPLES).unwrap() + 5);
+    let learned = update_weights(&store, "global", Timestamp::from_millis(2), |_| true)
+        .unwrap()
+        .unwrap();
+    let rsi = learned.get(SignalName::Rsi);
+    assert!(SignalName::ALL
+        .iter()
+        .filter(|s| **s != SignalName::Rsi)
+        .all(|s| learned.get(*s) < rsi));
+    assert!((learned.0.values().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert_eq!(active_weights(&store, "global").unwrap(), learned);
+    assert_eq!(
+        active_weights(&store, "regime:BULL").unwrap(),
+        SignalWeights::default()
+    );
+}
