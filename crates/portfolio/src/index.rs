@@ -427,6 +427,26 @@ impl IndexTier {
         self.replace_stop(filters, reference, now)
     }
 
+    /// Puts back a holding read from the store (after a restart): its quantity, entry, last
+    /// price and target weight, with its trailing stop re-placed at 15 % below the stored
+    /// highest price.
+    ///
+    /// # Errors
+    /// The stop could not be placed.
+    pub fn restore(
+        &mut self,
+        holding: IndexHolding,
+        filters: &SymbolFilters,
+        now: Timestamp,
+    ) -> Result<(), PortfolioError> {
+        let reference = holding.highest_price.max(holding.current_price);
+        self.holdings.insert(holding.symbol.clone(), holding);
+        match Price::new(reference) {
+            Ok(reference) => self.replace_stop(filters, reference, now),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The triggered stop's sale went through: it leaves the book (if the sale's booking has
     /// not already replaced it).
     pub fn confirm_stop_sold(&mut self, symbol: &Symbol) {
@@ -684,6 +704,33 @@ mod tests {
             .unwrap();
         assert_eq!(index.value(), dec!(11000));
         assert_eq!(IndexTier::new(CohortId::new(9)).unwrap().value(), dec!(0));
+    }
+
+    #[test]
+    fn scenario_11_10_a_restored_holding_keeps_its_quantity_price_and_stop() {
+        let mut index = IndexTier::new(CohortId::new(9)).unwrap();
+        let holding = IndexHolding {
+            symbol: sym("BTCUSDT"),
+            quantity: dec!(0.1),
+            avg_entry_price: dec!(50000),
+            current_price: dec!(60000),
+            highest_price: dec!(64000),
+            stop_price: dec!(54400),
+            target_weight_pct: dec!(30),
+        };
+        index
+            .restore(holding, &filters("BTCUSDT"), Timestamp::from_millis(0))
+            .unwrap();
+        let h = &index.holdings()[&sym("BTCUSDT")];
+        assert_eq!((h.quantity, h.current_price), (dec!(0.1), dec!(60000)));
+        assert_eq!(h.stop_price, dec!(54400));
+        assert_eq!(index.value(), dec!(6000));
+        let sell = index.on_price(
+            &sym("BTCUSDT"),
+            price(dec!(54000)),
+            Timestamp::from_millis(1),
+        );
+        assert!(sell.is_some());
     }
 
     #[test]

@@ -606,6 +606,42 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
         Ok(breakdown)
     }
 
+    /// Reads the active index holdings and the last rebalance time back from the store (after
+    /// a restart). Returns how many holdings were restored; rows of coins without filters are
+    /// skipped.
+    ///
+    /// # Errors
+    /// Store failures; a stop that cannot be placed.
+    pub fn restore_holdings(&mut self, now: Timestamp) -> Result<usize, PortfolioError> {
+        let mut restored = 0;
+        for row in self.store.index_holdings()? {
+            if !row.is_active || row.quantity <= Decimal::ZERO {
+                continue;
+            }
+            let Some(filters) = self.filters.get(&row.symbol).cloned() else {
+                continue;
+            };
+            if let Some(at) = row.last_rebalance_at {
+                self.index.mark_rebalanced(at);
+            }
+            self.index.restore(
+                crate::IndexHolding {
+                    symbol: row.symbol,
+                    quantity: row.quantity,
+                    avg_entry_price: row.avg_entry_price,
+                    current_price: row.current_price,
+                    highest_price: row.highest_price,
+                    stop_price: row.trailing_stop_price,
+                    target_weight_pct: row.target_weight_pct,
+                },
+                &filters,
+                now,
+            )?;
+            restored += 1;
+        }
+        Ok(restored)
+    }
+
     /// Writes every index holding (hourly and on shutdown).
     ///
     /// # Errors
@@ -779,7 +815,9 @@ mod tests {
         let exchange = Arc::new(SimExchange::new(engine, clock, SimConfig::default()));
         let price = Price::new(dec!(50000)).unwrap();
         exchange.on_price(&sym("BTCUSDT"), price);
-        let store = Store::open("sqlite::memory:").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("p.db").display());
+        let store = Store::open(&url).unwrap();
         let trading = CashTrading {
             value: dec!(2500),
             account: Arc::clone(&exchange),
@@ -837,6 +875,29 @@ mod tests {
         assert!(events
             .iter()
             .any(|e| e.kind == "index_order" && e.message.contains("profit redistribution")));
+        // The holdings survive a restart through the store.
+        manager.persist_holdings(later).unwrap();
+        let held = manager.index().holdings()[&sym("BTCUSDT")].quantity;
+        let mut restarted = PortfolioManager::new(
+            crate::SharedSim(Arc::clone(&manager.exchange().0)),
+            CashTrading {
+                value: manager.trading().value,
+                account: Arc::clone(&manager.exchange().0),
+            },
+            Store::open(&url).unwrap(),
+            Asset::new("USDT").unwrap(),
+            vec![SymbolFilters::with_steps(
+                sym("BTCUSDT"),
+                dec!(0.01),
+                dec!(0.000001),
+            )],
+            later,
+        )
+        .unwrap();
+        assert_eq!(restarted.restore_holdings(later).unwrap(), 1);
+        let back = &restarted.index().holdings()[&sym("BTCUSDT")];
+        assert_eq!(back.quantity, held);
+        assert_eq!(restarted.index().last_rebalance_at(), Some(now));
         // On target now: nothing more to move.
         assert!(block_on(manager.redistribute(&prices, later, "manual"))
             .unwrap()
