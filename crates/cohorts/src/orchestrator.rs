@@ -123,8 +123,8 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
 
     /// Adds a cohort trading `symbols` on `venue`, recording in `store`, configured by
     /// [`orchestrator_config`] over `base`. The cohort's row is (re-)written with its
-    /// definition, so the id in `venue` must be the store's id of `definition.name` (see
-    /// [`crate::seed`]).
+    /// definition (current capital kept), so the id in `venue` must be the store's id of
+    /// `definition.name` (see [`crate::seed`]).
     ///
     /// # Errors
     /// [`CohortError::Config`] when the cohort is invalid, a symbol already belongs to another
@@ -154,6 +154,9 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
             .validate()
             .map_err(|e| CohortError::Config(format!("cohort {:?}: {e}", definition.name)))?;
         let row = definition.to_new_cohort()?;
+        // Stored first, so a new row starts with the cohort's capital as its current capital.
+        store.run_migrations()?;
+        store.upsert_cohort(&row, now)?;
         let traded: Vec<Symbol> = symbols.iter().map(|f| f.symbol.clone()).collect();
         let orchestrator = HybridOrchestrator::new(venue, store, config, symbols, now)
             .map_err(|e| CohortError::Config(format!("cohort {:?}: {e}", definition.name)))?;

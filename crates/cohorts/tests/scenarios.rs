@@ -458,3 +458,38 @@ fn scenario_11_76_rebalance_trades() {
         ]
     );
 }
+
+/// The cohort row keeps the cohort's definition and capital after its orchestrator starts
+/// (the engine writes a placeholder row of its own).
+#[test]
+fn the_stored_cohort_keeps_its_definition_and_capital() {
+    let coins = [(sym("BTCUSDT"), dec!(50000))];
+    let filters = replay_filters(coins[0].0.clone(), Price::new(coins[0].1).unwrap());
+    let usdt = coins[0].0.quote();
+    let engine = MatchingEngine::new(MatchingConfig::default(), vec![filters.clone()], &[]);
+    let clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+    let shared = Arc::new(SimExchange::new(engine, clock, SimConfig::default()));
+    let store = Store::open("sqlite::memory:").unwrap();
+    let definition = default_cohorts().remove(4);
+    let now = Timestamp::from_millis(0);
+    let mut cohorts = CohortOrchestrator::new();
+    // Not seeded beforehand: `add` stores it; the first cohort of a fresh database is id 1.
+    let venue = CohortExchange::new(
+        Arc::clone(&shared),
+        CohortLedger::new(hybrid_core::CohortId::new(1), usdt, dec!(1000)),
+    );
+    let base = OrchestratorConfig::backtest_defaults();
+    let id = cohorts
+        .add(definition.clone(), venue, store, vec![filters], &base, now)
+        .unwrap();
+    let stored = cohorts.slots()[0]
+        .orchestrator()
+        .store()
+        .get_cohort(id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        hybrid_cohorts::CohortDefinition::from_record(&stored).unwrap(),
+        definition
+    );
+}
