@@ -50,6 +50,7 @@ pub use crate::{
             ReplayAdvisor, Verdict, UNHEALTHY_AFTER,
         },
         client::{ChatAnswer, ChatMessage, ChatRequest, LlmClient, LlmError, LlmSettings},
+        combine::{combine_decision, CombinedDecision},
         validate::{
             extract_object, unit_interval, validate_trading_signal, Action, Direction, Refusal,
             TradingSignal,

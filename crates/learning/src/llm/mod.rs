@@ -4,4 +4,5 @@
 
 pub(crate) mod advisor;
 pub(crate) mod client;
+pub(crate) mod combine;
 pub(crate) mod validate;
