@@ -12,9 +12,9 @@ use rust_decimal::Decimal;
 use hybrid_core::{Candle, CandleCsvReader, Notional, Symbol};
 use hybrid_engine::{candle_path, interval_ms, run_backtest, BacktestConfig, BacktestOutcome};
 use hybrid_learning::{
-    record_backtest, AccuracyReport, BacktestJournal, CandleHistory, LlmAdvisor, LlmClient,
-    LlmSettings, NoAdvisor, PassSummary, RecordingAdvisor, ReplayAdvisor, SignalAdvisor,
-    SignalWeights, SwitchEvent, TradeEvent,
+    active_weights, record_backtest, AccuracyReport, BacktestJournal, CandleHistory, LlmAdvisor,
+    LlmClient, LlmSettings, NoAdvisor, PassSummary, RecordingAdvisor, ReplayAdvisor, SignalAdvisor,
+    SwitchEvent, TradeEvent,
 };
 use hybrid_store::Store;
 
@@ -42,7 +42,7 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &LearnArgs) -> anyhow::Result<()>
         &history,
         &journal,
         advisor.as_mut(),
-        &SignalWeights::default(),
+        &active_weights(&store, "global").context("cannot read the signal weights")?,
         config.orchestrator.fee_rate,
     )
     .context("learning pass failed")?;
@@ -215,6 +215,16 @@ fn render(summary: &PassSummary) -> String {
         summary.outcomes.unpriced, summary.outcomes.signals_evaluated, summary.judged_by_pairs
     ));
     out.push_str(&accuracy_table(&summary.accuracy));
+    for (scope, weights) in &summary.weights {
+        let mut ranked: Vec<_> = weights.0.iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(a.1));
+        let top: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|(s, w)| format!("{} {:.3}", s.key(), w))
+            .collect();
+        out.push_str(&format!("  weights {scope:<16} {}\n", top.join(", ")));
+    }
     out.push_str(&format!(
         "\nplaybook v{} ({})\n",
         summary.playbook.version,
