@@ -11,11 +11,12 @@
 
 mod architecture;
 mod cli;
-mod portfolio;
-mod learning;
 mod cohorts;
-mod telegram;
+mod learning;
+mod portfolio;
 mod restart;
+mod scheduler;
+mod telegram;
 
 use std::path::{Path, PathBuf};
 

@@ -22,6 +22,10 @@
 //! - [`run_live`]: the live loop of `main_hybrid run` (a market feed, a [`LiveVenue`], the
 //!   orchestrator, a heartbeat file and a shutdown signal; state restored and saved).
 //!
+//! - [`Schedule`] and [`TaskRunner`]: the scheduler of spec §6, its cadences on the caller's
+//!   clock, and task locks (in-process, plus PostgreSQL advisory locks across processes) with
+//!   every run recorded.
+//!
 //! The allocation, rebalance and metrics modules use no async runtime, HTTP client, database
 //! or wall clock; time arrives as [`hybrid_core::Timestamp`] arguments.
 //!
@@ -59,6 +63,7 @@ mod metrics;
 mod orchestrator;
 mod paper_state;
 mod rebalance;
+mod scheduler;
 
 pub use crate::{
     allocation::{
@@ -91,4 +96,5 @@ pub use crate::{
         needs_rebalance, rebalance_due, rebalance_orders, RebalanceOrder, RebalanceReason,
         DEFAULT_DRIFT_THRESHOLD_PCT, REBALANCE_INTERVAL_MS,
     },
+    scheduler::{Cadence, Schedule, TaskOutcome, TaskRunner, TaskSpec, TASKS},
 };

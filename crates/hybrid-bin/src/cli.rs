@@ -45,6 +45,9 @@ pub(crate) enum Command {
     /// The live loop: paper trading on public Binance prices by default (no keys), or a replay
     /// of candle files as a live feed; SIGINT/SIGTERM stop it with the state saved.
     Run(RunArgs),
+    /// The database-side scheduled tasks (retention, stale-order alerts, daily summary), each
+    /// under a task lock so several processes on one PostgreSQL never run one task twice.
+    Scheduler(SchedulerArgs),
     /// Print the nine production-readiness criteria computed from the database: each value,
     /// threshold and PASS/FAIL, then whether the system is ready for real money.
     Validate,
@@ -132,6 +135,23 @@ pub(crate) struct PortfolioBacktestArgs {
     /// Days of candles before --from that only warm the regime detectors up.
     #[arg(long, default_value_t = 120)]
     pub(crate) warmup_days: u32,
+}
+
+/// Arguments of `scheduler`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SchedulerArgs {
+    /// Run every task now (each `--repeat` times) and exit, instead of following the schedule.
+    #[arg(long)]
+    pub(crate) once: bool,
+    /// With --once: how many rounds of all tasks.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) repeat: u32,
+    /// Keep each task's lock at least this long (drills of the locking; 0 in production).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub(crate) hold_ms: u64,
+    /// Seconds between checks of the schedule.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub(crate) tick_secs: u64,
 }
 
 /// Arguments of `run`.

@@ -25,6 +25,7 @@ mod schema_portfolio;
 mod sql;
 mod state;
 mod store;
+mod tasks;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -53,4 +54,5 @@ pub use crate::{
     },
     state::StateDocument,
     store::{Backend, Store},
+    tasks::{task_lock_key, RetentionTable, TaskRun, RETENTION_TABLES},
 };

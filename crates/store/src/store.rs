@@ -148,18 +148,47 @@ impl Store {
     /// # Errors
     /// [`StoreError::Migration`] when a migration fails; the ones before it stay applied.
     pub fn run_migrations(&self) -> Result<Vec<String>, StoreError> {
+        // Several processes may start together on one PostgreSQL database: one migrates, the
+        // others wait for it (a session advisory lock on a fixed key) and then find nothing
+        // pending. Without it two would create the same tables at once and one would fail.
+        self.migration_lock(true)?;
+        let result = self.migrate_now();
+        let unlocked = self.migration_lock(false);
+        let applied = result?;
+        unlocked?;
+        Ok(applied)
+    }
+
+    fn migrate_now(&self) -> Result<Vec<String>, StoreError> {
         let pending = self.pending_migrations()?;
         let backend = self.backend;
         let failed = |source| StoreError::Migration { backend, source };
         match &mut *self.lock()? {
-            AnyConnection::Sqlite(conn) => conn
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(failed)?,
-            AnyConnection::Pg(conn) => conn
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map_err(failed)?,
+            AnyConnection::Sqlite(conn) => {
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(failed)?;
+            }
+            AnyConnection::Pg(conn) => {
+                conn.run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map_err(failed)?;
+            }
         };
         Ok(pending)
+    }
+
+    /// Takes (`true`, waiting) or releases the migration lock; nothing on SQLite, whose file
+    /// lock already serialises writers.
+    fn migration_lock(&self, take: bool) -> Result<(), StoreError> {
+        use diesel::RunQueryDsl as _;
+        if let AnyConnection::Pg(conn) = &mut *self.lock()? {
+            let function = if take {
+                "pg_advisory_lock"
+            } else {
+                "pg_advisory_unlock"
+            };
+            diesel::sql_query(format!("SELECT {function}({MIGRATION_LOCK_KEY})")).execute(conn)?;
+        }
+        Ok(())
     }
 
     /// The connection, for one operation.
@@ -184,6 +213,9 @@ macro_rules! dispatch {
     }};
 }
 pub(crate) use dispatch;
+
+/// The advisory-lock key migrations run under on PostgreSQL ("hybrid_migrations" as text).
+const MIGRATION_LOCK_KEY: i64 = 0x6879_6272_6964_6d67;
 
 /// The schemes [`Store::open`] accepts, for error messages.
 const ALLOWED_SCHEMES: &str =

@@ -8,6 +8,7 @@ mod learn;
 mod migrate;
 mod portfolio;
 mod run;
+mod scheduler;
 mod telegram;
 mod validate;
 mod watchdog;
@@ -44,6 +45,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Telegram(args) => telegram::run(&loaded, args),
         Command::Watchdog(args) => watchdog::run(&loaded, args),
         Command::Compare(args) => compare::run(&loaded, args),
+        Command::Scheduler(args) => scheduler::run(&loaded, args),
     }
 }
 
