@@ -576,6 +576,45 @@ fn run_on_live_without_confirmation_exits_2() {
 }
 
 #[test]
+fn run_live_with_a_key_that_can_withdraw_is_refused() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let symbol = hybrid_core::Symbol::new("BTCUSDT").unwrap();
+    let candles = real_candles(5);
+    let mut config = hybrid_testkit::binance::FakeBinanceConfig::new("k", "s");
+    config.symbols = vec![hybrid_engine::replay_filters(
+        symbol.clone(),
+        candles[0].close(),
+    )];
+    config.can_withdraw = true;
+    let fake = runtime.block_on(hybrid_testkit::binance::spawn(config));
+    fake.set_price(&symbol, candles[4].close());
+    let dir = tempfile::tempdir().unwrap();
+    let out = main_hybrid(
+        dir.path(),
+        &[
+            "run",
+            "--exchange",
+            "live",
+            "--symbols",
+            "BTCUSDT",
+            "--database",
+            "sqlite://x.db",
+        ],
+        &[
+            ("HYBRID_EXCHANGE__BASE_URL", fake.base_url()),
+            ("HYBRID_EXCHANGE__LIVE_CONFIRMED", "true"),
+            ("HYBRID_BINANCE_API_KEY", "k"),
+            ("HYBRID_BINANCE_API_SECRET", "s"),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("refusing to trade live"), "{stderr}");
+    assert!(stderr.contains("withdraw"), "{stderr}");
+    assert!(fake.orders().is_empty(), "no order was sent");
+}
+
+#[test]
 #[expect(
     clippy::disallowed_methods,
     reason = "a synchronous test polling a child process"

@@ -79,7 +79,7 @@ pub use crate::{
     error::EngineError,
     live::{
         run_live, BinanceVenue, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData,
-        RECONCILE_INTERVAL_MS,
+        CONTROL_DOCUMENT, RECONCILE_INTERVAL_MS,
     },
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,

@@ -476,6 +476,7 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
                     touch_heartbeat(config, now)?;
                     continue;
                 }
+                orchestrator.set_paused(paused_by_operator(orchestrator.store())?);
                 let mut fills = std::mem::take(&mut pending_fills);
                 match orchestrator.exchange().on_market(&event).await {
                     Ok(new) => fills.extend(new),
@@ -553,6 +554,19 @@ pub async fn run_live<F: MarketFeed, E: LiveVenue>(
         summary.state_saved = true;
     }
     Ok(summary)
+}
+
+/// The state document an operator (Telegram `/pause`, `/resume`) writes to pause trading:
+/// `{"paused": true}`.
+pub const CONTROL_DOCUMENT: &str = "control/trading";
+
+/// Whether the operator paused trading (read before every candle, so a pause takes effect
+/// within one tick).
+fn paused_by_operator(store: &hybrid_store::Store) -> Result<bool, LiveError> {
+    Ok(store
+        .load_state(CONTROL_DOCUMENT)?
+        .and_then(|doc| doc.body.get("paused").and_then(serde_json::Value::as_bool))
+        .unwrap_or(false))
 }
 
 /// Orders sent, fills booked and switches made so far: when these move, the state is saved.
@@ -735,6 +749,36 @@ mod tests {
                 START_MS + 200 * Timestamp::MINUTE_MS
             ))
         );
+    }
+
+    #[tokio::test]
+    async fn a_pause_written_by_the_operator_stops_buys_and_a_resume_lets_them_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open("sqlite::memory:").unwrap();
+        store.run_migrations().unwrap();
+        let pause = |paused: bool| serde_json::json!({ "paused": paused, "by": 42 });
+        store
+            .save_state(CONTROL_DOCUMENT, &pause(true), Timestamp::from_millis(0))
+            .unwrap();
+        let (mut orchestrator, live) = setup(dir.path(), MemoryPaperStore::default(), store);
+        let (_tx, rx) = watch::channel(false);
+        run_live(&mut feed(60), &mut orchestrator, &live, rx)
+            .await
+            .unwrap();
+        assert!(orchestrator.is_paused());
+        assert_eq!(orchestrator.journal().n_orders, 0, "no buy while paused");
+
+        let (_, store) = orchestrator.into_parts();
+        store
+            .save_state(CONTROL_DOCUMENT, &pause(false), Timestamp::from_millis(0))
+            .unwrap();
+        let (mut orchestrator, live) = setup(dir.path(), MemoryPaperStore::default(), store);
+        let (_tx, rx) = watch::channel(false);
+        run_live(&mut feed(120), &mut orchestrator, &live, rx)
+            .await
+            .unwrap();
+        assert!(!orchestrator.is_paused());
+        assert!(orchestrator.journal().n_orders > 0, "buys after the resume");
     }
 
     #[tokio::test]

@@ -71,6 +71,11 @@ impl<E: Exchange> HybridOrchestrator<E> {
             .unwrap_or(OrderOwner::Grid);
         if fresh {
             self.book_pair(fill, owner)?;
+            let text = format!(
+                "{} {} {} at {}",
+                fill.side, fill.quantity, fill.symbol, fill.price
+            );
+            self.notify(now, hybrid_store::Severity::Routine, "fill", &text)?;
         }
         if owner == OrderOwner::Grid {
             // Only the grid that placed the order books its fill. A fill can arrive before
@@ -259,6 +264,11 @@ impl<E: Exchange> HybridOrchestrator<E> {
     ) -> Result<Sent, OrchestratorError> {
         if let Some(existing) = self.store.get_order(&request.client_order_id)? {
             return self.resend(request, existing, owner, now).await;
+        }
+        if self.paused && request.side == Side::Buy {
+            return Ok(Sent::Refused(
+                "trading is paused by the operator".to_owned(),
+            ));
         }
         let Some(price) = request
             .price

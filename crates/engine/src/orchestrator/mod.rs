@@ -45,7 +45,7 @@ use hybrid_exchange::{candle_path, Exchange, ExchangeError};
 use hybrid_market::{MarketError, RegimeConfig, RegimeReport};
 use hybrid_modes::{HybridConfig, ModeManager, ModesError, Probability, RegimeInput};
 use hybrid_risk::{GuardConfig, RiskError, RiskGuard, StopConfig, StopIntent, StopLossBook};
-use hybrid_store::{NewCohort, NewEvent, Store, StoreError};
+use hybrid_store::{NewCohort, NewEvent, NewNotification, Severity, Store, StoreError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +200,10 @@ pub struct HybridOrchestrator<E> {
     progress: RunProgress,
     /// When the 6-hourly rebalance last ran.
     last_rebalance: Option<Timestamp>,
+    /// Whether fills, switches and stop-loss sales also go to the notification outbox.
+    notify: bool,
+    /// Whether the operator paused trading: no buys; exits, stops and sells go on.
+    paused: bool,
 }
 
 impl<E: Exchange> HybridOrchestrator<E> {
@@ -253,6 +257,8 @@ impl<E: Exchange> HybridOrchestrator<E> {
             fill_cursors: BTreeMap::new(),
             progress: RunProgress::default(),
             last_rebalance: None,
+            notify: false,
+            paused: false,
         })
     }
 
@@ -283,6 +289,27 @@ impl<E: Exchange> HybridOrchestrator<E> {
     /// The driver's position, saved with the next state document.
     pub fn set_progress(&mut self, progress: RunProgress) {
         self.progress = progress;
+    }
+
+    /// Sends fills, mode switches and stop-loss sales to the notification outbox as well (the
+    /// live loop; a backtest does not).
+    pub fn set_notifications(&mut self, on: bool) {
+        self.notify = on;
+    }
+
+    /// Pauses (`true`) or resumes trading: while paused no buy is sent (no new positions, no
+    /// grid buys); stops, exits and the grid's sells go on, so open positions stay managed.
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused != self.paused {
+            tracing::warn!(paused, "trading pause changed by the operator");
+        }
+        self.paused = paused;
+    }
+
+    /// Whether trading is paused.
+    #[must_use]
+    pub const fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// The store's id of this orchestrator's cohort.
@@ -430,6 +457,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
             });
             let message = format!("{symbol}: {from} -> {target}: {reason}");
             self.record_event(now, Some(symbol), "mode_switch", &message)?;
+            self.notify(now, Severity::Important, "mode_switch", &message)?;
             self.switch_mode(symbol, from, target, now).await?;
         } else if from == TradingMode::Hold {
             self.maybe_buy_back(symbol, now).await?;
@@ -496,6 +524,26 @@ impl<E: Exchange> HybridOrchestrator<E> {
         self.symbols
             .get(symbol)
             .ok_or_else(|| OrchestratorError::UnknownSymbol(symbol.clone()))
+    }
+
+    /// Queues a notification for Telegram when notifications are on.
+    fn notify(
+        &self,
+        at: Timestamp,
+        severity: Severity,
+        kind: &str,
+        text: &str,
+    ) -> Result<(), OrchestratorError> {
+        if self.notify {
+            self.store.enqueue_notification(&NewNotification {
+                at,
+                cohort: Some(self.cohort),
+                kind: kind.to_owned(),
+                severity,
+                text: format!("[{}] {text}", self.config.cohort_name),
+            })?;
+        }
+        Ok(())
     }
 
     fn record_event(

@@ -208,8 +208,16 @@ impl<E: Exchange> HybridOrchestrator<E> {
             state.cash_exit_deadline = None;
             let message = format!("stop-loss sold {symbol} at {trigger}");
             self.record_event(now, Some(symbol), "stop_loss", &message)?;
+            self.notify(now, hybrid_store::Severity::Critical, "stop_loss", &message)?;
         } else {
             let _ = self.stops.sell_failed(self.cohort, symbol);
+            let message = format!("stop-loss of {symbol} at {trigger} could not sell; retrying");
+            self.notify(
+                now,
+                hybrid_store::Severity::Critical,
+                "stop_loss_failed",
+                &message,
+            )?;
         }
         Ok(())
     }

@@ -207,6 +207,9 @@ async fn run_async(
                 }
                 ExchangeBackend::Testnet | ExchangeBackend::Live => {
                     let client = signed_client(config, backend, &clock)?;
+                    if backend == ExchangeBackend::Live {
+                        live_gate(&client, &store, config, clock.now()).await?;
+                    }
                     let exchange = BinanceVenue::new(client, clock.now());
                     tracing::warn!(?backend, "trading on Binance");
                     drive(feed, exchange, store, filters, orchestrator, &live).await
@@ -241,6 +244,26 @@ fn signed_client(
     Ok(BinanceClient::with_clock(signed, Arc::clone(clock))?)
 }
 
+/// The go-live gate (spec §2): the API key must not be able to withdraw and must be
+/// IP-restricted (Binance reports both), and the production validator must pass for the
+/// deployment phase. Refuses with the reason otherwise.
+async fn live_gate(
+    client: &BinanceClient,
+    store: &Store,
+    config: &crate::config::Config,
+    now: hybrid_core::Timestamp,
+) -> anyhow::Result<()> {
+    hybrid_portfolio::check_live_api_key(client)
+        .await
+        .context("refusing to trade live with this API key")?;
+    let phase = hybrid_portfolio::detect_phase(false, false, config.portfolio.enabled, None);
+    let report =
+        hybrid_portfolio::validate_store(store, now, &hybrid_portfolio::Criteria::default());
+    hybrid_portfolio::require_ready_for(phase, &report)
+        .context("refusing to trade live: run `main_hybrid validate` to see what is missing")?;
+    Ok(())
+}
+
 /// Builds the orchestrator, installs the signal handlers and runs the loop.
 async fn drive<F: MarketFeed, E: LiveVenue>(
     mut feed: F,
@@ -253,6 +276,7 @@ async fn drive<F: MarketFeed, E: LiveVenue>(
     let mut orchestrator =
         HybridOrchestrator::new(exchange, store, config, filters, live.clock.now())
             .context("cannot start the orchestrator")?;
+    orchestrator.set_notifications(true);
     let shutdown = shutdown_signal()?;
     let summary = run_live(&mut feed, &mut orchestrator, live, shutdown)
         .await
