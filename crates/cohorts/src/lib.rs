@@ -36,11 +36,14 @@ pub use crate::{
     ledger::{reconcile, CohortLedger, Discrepancy, LedgerLine, LedgerRefusal},
     orchestrator::{CohortFailure, CohortOrchestrator, CohortSlot},
     ranking::{
-        bootstrap_mean_ci, daily_returns, performance, rank, ranking_from_store, CohortPerformance,
-        ConfidenceInterval, Ranking, RankingEntry, Verdict,
+        bootstrap_mean_ci, daily_returns, performance, rank, ranking_from_store,
+        ranking_of_cohorts, CohortPerformance, ConfidenceInterval, Ranking, RankingEntry, Verdict,
     },
     selection::{plan_for, select_coins, CohortSelection, MAX_SYMBOLS_PER_COHORT},
 };
+/// A cohort's coin categories (`CohortConfig::allowed_categories`), re-exported so that
+/// configuration can name them without depending on hybrid-modes.
+pub use hybrid_modes::CoinCategory;
 
 /// Why a cohort operation failed.
 #[derive(Debug, thiserror::Error)]

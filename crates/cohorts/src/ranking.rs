@@ -286,10 +286,26 @@ pub fn ranking_from_store(
     seed: u64,
     resamples: usize,
 ) -> Result<Ranking, CohortError> {
+    ranking_of_cohorts(store, None, baseline, seed, resamples)
+}
+
+/// [`ranking_from_store`] over only the stored cohorts named in `names` (the configured ones),
+/// or over every active stored cohort when `names` is `None`.
+///
+/// # Errors
+/// As [`ranking_from_store`].
+pub fn ranking_of_cohorts(
+    store: &Store,
+    names: Option<&[String]>,
+    baseline: &str,
+    seed: u64,
+    resamples: usize,
+) -> Result<Ranking, CohortError> {
     let mut by_cohort = Vec::new();
     let (mut first_day, mut last_day) = (i64::MAX, i64::MIN);
     for record in store.list_cohorts()? {
-        if !record.is_active || !record.config.is_object() {
+        let chosen = names.is_none_or(|names| names.contains(&record.name));
+        if !record.is_active || !record.config.is_object() || !chosen {
             continue;
         }
         let definition = CohortDefinition::from_record(&record)?;

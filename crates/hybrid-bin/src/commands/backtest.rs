@@ -9,8 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 
 use hybrid_cohorts::{
-    default_cohorts, run_cohort_backtest, CohortBacktestConfig, CohortBacktestReport,
-    CohortDefinition,
+    run_cohort_backtest, CohortBacktestConfig, CohortBacktestReport, CohortDefinition,
 };
 use hybrid_core::{Notional, Symbol, Timestamp};
 use hybrid_engine::{
@@ -18,12 +17,13 @@ use hybrid_engine::{
 };
 
 use super::{parse_time, UsageError};
-use crate::cli::BacktestArgs;
+use crate::{cli::BacktestArgs, config::LoadedConfig};
 
-/// Validates the arguments, runs the replay and writes the report.
-pub(crate) fn run(args: &BacktestArgs) -> anyhow::Result<()> {
+/// Validates the arguments, runs the replay and writes the report. `--cohorts` chooses among
+/// the configured cohorts (`[[cohorts]]`, or the six defaults).
+pub(crate) fn run(loaded: &LoadedConfig, args: &BacktestArgs) -> anyhow::Result<()> {
     if let Some(cohorts) = &args.cohorts {
-        return run_cohorts(args, cohorts);
+        return run_cohorts(args, cohorts, &loaded.config.cohorts());
     }
     let config = backtest_config(args)?;
     std::fs::create_dir_all(&args.out)
@@ -61,8 +61,12 @@ pub(crate) fn run(args: &BacktestArgs) -> anyhow::Result<()> {
 
 /// `--cohorts`: every chosen cohort over the same candles in one replay
 /// (`hybrid_cohorts::run_cohort_backtest`); report.json and equity.csv in the output folder.
-fn run_cohorts(args: &BacktestArgs, cohorts: &str) -> anyhow::Result<()> {
-    let config = cohort_config(args, cohorts)?;
+fn run_cohorts(
+    args: &BacktestArgs,
+    cohorts: &str,
+    configured: &[CohortDefinition],
+) -> anyhow::Result<()> {
+    let config = cohort_config(args, cohorts, configured)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = progress_bar_between(config.from, config.to);
@@ -131,11 +135,16 @@ fn equity_csv(report: &CohortBacktestReport) -> String {
 }
 
 /// The cohort replay's settings from the arguments; bad arguments are usage errors.
-fn cohort_config(args: &BacktestArgs, cohorts: &str) -> Result<CohortBacktestConfig, UsageError> {
+/// `cohorts` is `all` (every active configured cohort) or names among `configured`.
+fn cohort_config(
+    args: &BacktestArgs,
+    cohorts: &str,
+    configured: &[CohortDefinition],
+) -> Result<CohortBacktestConfig, UsageError> {
     interval_ms(&args.interval).map_err(|e| UsageError(e.to_string()))?;
-    let defaults = default_cohorts();
+    let defaults = configured;
     let chosen: Vec<CohortDefinition> = if cohorts.trim() == "all" {
-        defaults
+        defaults.iter().filter(|c| c.is_active).cloned().collect()
     } else {
         cohorts
             .split(',')
@@ -149,7 +158,7 @@ fn cohort_config(args: &BacktestArgs, cohorts: &str) -> Result<CohortBacktestCon
                     .ok_or_else(|| {
                         let known: Vec<&str> = defaults.iter().map(|c| c.name.as_str()).collect();
                         UsageError(format!(
-                            "--cohorts: unknown cohort {name:?}; use all or some of {}",
+                            "--cohorts: unknown cohort {name:?}; use all or some of the configured {}",
                             known.join(", ")
                         ))
                     })
@@ -158,7 +167,7 @@ fn cohort_config(args: &BacktestArgs, cohorts: &str) -> Result<CohortBacktestCon
     };
     if chosen.is_empty() {
         return Err(UsageError(
-            "--cohorts: name at least one cohort, or all".to_owned(),
+            "--cohorts: name at least one (active) cohort, or all".to_owned(),
         ));
     }
     let mut symbols = parse_symbols(&args.symbols)?;
@@ -351,18 +360,23 @@ mod tests {
 
     #[test]
     fn cohort_arguments_name_the_unknown_cohort_and_the_missing_files() {
+        let defaults = hybrid_cohorts::default_cohorts();
         let mut cohorts = args("", "1000");
-        let error = cohort_config(&cohorts, "balanced,bogus")
+        let error = cohort_config(&cohorts, "balanced,bogus", &defaults)
             .unwrap_err()
             .to_string();
         assert!(
             error.contains("bogus") && error.contains("meme_hunter"),
             "{error}"
         );
-        let error = cohort_config(&cohorts, "all").unwrap_err().to_string();
+        let error = cohort_config(&cohorts, "all", &defaults)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("--data"), "{error}");
         cohorts.symbols = "BTCUSDT".to_owned();
-        let error = cohort_config(&cohorts, "all").unwrap_err().to_string();
+        let error = cohort_config(&cohorts, "all", &defaults)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("fetch-klines"), "{error}");
         let data = tempfile::tempdir().unwrap();
         std::fs::write(data.path().join("BTCUSDT-1h.csv"), "").unwrap();
@@ -370,11 +384,32 @@ mod tests {
         std::fs::write(data.path().join("ETHUSDT-5m.csv"), "").unwrap();
         cohorts.data = data.path().to_owned();
         cohorts.symbols = String::new();
-        let config = cohort_config(&cohorts, "balanced, baseline").unwrap();
+        let config = cohort_config(&cohorts, "balanced, baseline", &defaults).unwrap();
         let names: Vec<&str> = config.cohorts.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["balanced", "baseline"]);
         let symbols: Vec<&str> = config.symbols.iter().map(Symbol::as_str).collect();
         assert_eq!(symbols, ["BTCUSDT", "ETHUSDT"]);
-        assert_eq!(cohort_config(&cohorts, "all").unwrap().cohorts.len(), 6);
+        assert_eq!(
+            cohort_config(&cohorts, "all", &defaults)
+                .unwrap()
+                .cohorts
+                .len(),
+            6
+        );
+
+        // Configured cohorts replace the defaults; `all` leaves the inactive ones out.
+        let mut configured = vec![defaults[0].clone(), defaults[1].clone()];
+        configured[0].name = "steady".to_owned();
+        configured[1].is_active = false;
+        let config = cohort_config(&cohorts, "all", &configured).unwrap();
+        let names: Vec<&str> = config.cohorts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["steady"]);
+        let error = cohort_config(&cohorts, "baseline", &configured)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("steady") && error.contains("balanced"),
+            "{error}"
+        );
     }
 }

@@ -43,6 +43,15 @@ pub(crate) fn report(loaded: &LoadedConfig) -> String {
             .unwrap_or_default();
         let _ = writeln!(out, "{:<28} = {:<40} # {origin}", key.name, value);
     }
+    let origin = if loaded.config.cohorts.is_some() {
+        "file"
+    } else {
+        "default: the six cohorts of the spec"
+    };
+    let _ = writeln!(out, "\n[[cohorts]] # {origin}");
+    for cohort in loaded.config.cohorts() {
+        let _ = writeln!(out, "{}", crate::config::describe_cohort(&cohort));
+    }
     let _ = writeln!(out, "\n[secrets] (environment only, never printed)");
     for (var, purpose) in SECRET_ENV_VARS {
         let state = if loaded.secrets.contains_key(var) {

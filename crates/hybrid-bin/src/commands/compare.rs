@@ -1,9 +1,11 @@
 //! `main_hybrid compare`: the cohorts in the database ranked by realised return, each against
 //! the baseline with a bootstrap confidence interval. The logic is
-//! `hybrid_cohorts::ranking_from_store`; this file opens the store and prints.
+//! `hybrid_cohorts::ranking_of_cohorts`; this file opens the store and prints. With
+//! `[[cohorts]]` in the configuration only those cohorts are ranked (others the database may
+//! hold from an earlier configuration are left out); without, every active stored cohort.
 
 use anyhow::Context as _;
-use hybrid_cohorts::ranking_from_store;
+use hybrid_cohorts::ranking_of_cohorts;
 use hybrid_store::Store;
 
 use crate::{cli::CompareArgs, config::LoadedConfig};
@@ -16,11 +18,35 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &CompareArgs) -> anyhow::Result<(
     store
         .run_migrations()
         .with_context(|| format!("migrating {shown} failed"))?;
-    let ranking = ranking_from_store(&store, &args.baseline, args.seed, args.resamples)
-        .context("cannot rank the cohorts")?;
+    let configured: Option<Vec<String>> = loaded
+        .config
+        .cohorts
+        .as_ref()
+        .map(|cohorts| cohorts.iter().map(|c| c.name.clone()).collect());
+    let ranking = ranking_of_cohorts(
+        &store,
+        configured.as_deref(),
+        &args.baseline,
+        args.seed,
+        args.resamples,
+    )
+    .context("cannot rank the cohorts")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&ranking)?);
         return Ok(());
+    }
+    if let Some(names) = &configured {
+        let missing: Vec<&str> = names
+            .iter()
+            .filter(|n| !ranking.entries.iter().any(|e| &e.performance.cohort == *n))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            println!(
+                "configured cohorts not (active) in the database {shown}: {}",
+                missing.join(", ")
+            );
+        }
     }
     if ranking.entries.len() < 2 {
         println!(

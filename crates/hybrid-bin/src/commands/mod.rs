@@ -37,7 +37,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::CheckConfig => check_config::run(&loaded),
         Command::Migrate => migrate::run(&loaded),
         Command::FetchKlines(args) => fetch_klines::run(&loaded, args),
-        Command::Backtest(args) => backtest::run(args),
+        Command::Backtest(args) => backtest::run(&loaded, args),
         Command::Run(args) => run::run(&loaded, args),
         Command::Validate => validate::run(&loaded),
         Command::Portfolio(args) => portfolio::run(&loaded, args),

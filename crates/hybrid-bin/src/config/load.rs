@@ -13,6 +13,7 @@ use toml::{Table, Value};
 use hybrid_core::Symbol;
 
 use super::{
+    cohorts,
     schema::{self, Key, Kind, KEYS, SECRET_ENV_VARS, SECRET_WORDS},
     typed::{Config, ExchangeBackend, LogFormat},
 };
@@ -124,6 +125,8 @@ struct Merge {
     values: BTreeMap<String, Value>,
     origins: BTreeMap<String, Origin>,
     problems: Vec<ConfigProblem>,
+    /// The file's `[[cohorts]]`, when it has them.
+    cohorts: Option<Vec<hybrid_cohorts::CohortDefinition>>,
 }
 
 impl Merge {
@@ -144,6 +147,7 @@ impl Merge {
             values,
             origins,
             problems: Vec::new(),
+            cohorts: None,
         }
     }
 
@@ -183,12 +187,30 @@ impl Merge {
             }
         };
         for (section, value) in &table {
-            self.apply_section(&location, section, value);
+            if section == "cohorts" {
+                self.apply_cohorts(&location, value);
+            } else {
+                self.apply_section(&location, section, value);
+            }
+        }
+    }
+
+    /// The `[[cohorts]]` array: replaces the default cohorts; every bad value is a problem
+    /// named by its path (`cohorts[2].min_confidence: 1.5 is above 1`).
+    fn apply_cohorts(&mut self, location: &str, value: &Value) {
+        match cohorts::parse(value) {
+            Ok(parsed) => self.cohorts = Some(parsed),
+            Err(problems) => {
+                for (path, message) in problems {
+                    self.problem(location, format!("{path}: {message}"));
+                }
+            }
         }
     }
 
     fn apply_section(&mut self, location: &str, section: &str, value: &Value) {
-        let sections = schema::sections();
+        let mut sections = schema::sections();
+        sections.push("cohorts");
         if !sections.contains(&section) {
             let hint = schema::suggest(section, sections.iter().copied()).map_or_else(
                 || format!("known sections: {}", sections.join(", ")),
@@ -313,7 +335,10 @@ impl Merge {
             return Err(ConfigErrors(self.problems));
         }
         let config = match self.typed() {
-            Ok(config) => config,
+            Ok(mut config) => {
+                config.cohorts = self.cohorts.take();
+                config
+            }
             Err(e) => {
                 return Err(ConfigErrors(vec![ConfigProblem {
                     location: "configuration".to_owned(),

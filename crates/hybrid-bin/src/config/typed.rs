@@ -10,6 +10,7 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use hybrid_cohorts::CohortDefinition;
 use hybrid_core::{Symbol, TradingMode};
 
 /// The whole validated configuration. Field docs live in `schema::KEYS` and
@@ -28,6 +29,19 @@ pub(crate) struct Config {
     pub(crate) portfolio: PortfolioConfig,
     pub(crate) llm: LlmConfig,
     pub(crate) logging: LoggingConfig,
+    /// The file's `[[cohorts]]` (checked by `config::cohorts`), or `None` for the defaults.
+    #[serde(skip)]
+    pub(crate) cohorts: Option<Vec<CohortDefinition>>,
+}
+
+impl Config {
+    /// The cohorts to trade and back-test: the configured `[[cohorts]]`, or the six defaults of
+    /// spec §6.2 (1000 USDT each) when the file has none.
+    pub(crate) fn cohorts(&self) -> Vec<CohortDefinition> {
+        self.cohorts
+            .clone()
+            .unwrap_or_else(hybrid_cohorts::default_cohorts)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
