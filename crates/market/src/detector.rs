@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     convert::to_decimal_or_zero,
     error::MarketError,
-    features::{daily_features, DailyFeatures, RegimeFeatures},
+    features::{daily_features, DailyFeatures, RegimeFeatures, FEATURE_WINDOW_DAYS},
     hmm::{FitConfig, FitReport, GaussianHmm, Observation, N_STATES},
     rules::{classify_by_rules, RuleInputs},
 };
@@ -82,6 +82,56 @@ pub struct RegimeReport {
 pub struct RegimeDetector {
     config: RegimeConfig,
     fitted: Option<FittedModel>,
+    features: FeatureCache,
+}
+
+/// The candles of the previous call and their feature rows, so that the next call (a day
+/// later, the window shifted by one day) computes only the rows of the new days.
+///
+/// Speed, not meaning: a feature row reads only its own day and the 7 before it
+/// ([`FEATURE_WINDOW_DAYS`]), so a row over equal candles is the same row, bit for bit.
+/// Candles are compared in full, so any other input is computed afresh.
+#[derive(Debug, Clone, Default)]
+struct FeatureCache {
+    candles: Vec<Candle>,
+    rows: Vec<DailyFeatures>,
+}
+
+impl FeatureCache {
+    /// `daily_features(closed)`, reusing the rows of the previous call where its candles and
+    /// these overlap.
+    fn features(&mut self, closed: &[Candle]) -> Vec<DailyFeatures> {
+        let rows = match self.shift_of(closed) {
+            Some(shift) => {
+                let overlap = self.candles[shift..]
+                    .iter()
+                    .zip(closed)
+                    .take_while(|(old, new)| old == new)
+                    .count();
+                if overlap > FEATURE_WINDOW_DAYS {
+                    // New candle `i` is old candle `shift + i`, whose row is old row
+                    // `shift + i − 7`; rows from `overlap` on are new.
+                    let mut rows = self.rows[shift..shift + overlap - FEATURE_WINDOW_DAYS].to_vec();
+                    rows.extend(daily_features(&closed[overlap - FEATURE_WINDOW_DAYS..]));
+                    rows
+                } else {
+                    daily_features(closed)
+                }
+            }
+            None => daily_features(closed),
+        };
+        self.candles.clear();
+        self.candles.extend_from_slice(closed);
+        self.rows.clone_from(&rows);
+        rows
+    }
+
+    /// Where `closed[0]` sits among the previous call's candles (by open time).
+    fn shift_of(&self, closed: &[Candle]) -> Option<usize> {
+        let first = closed.first()?.open_time();
+        let shift = self.candles.partition_point(|c| c.open_time() < first);
+        (shift < self.candles.len() && self.candles[shift].open_time() == first).then_some(shift)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +148,10 @@ impl RegimeDetector {
         Self {
             config,
             fitted: None,
+            features: FeatureCache {
+                candles: Vec::new(),
+                rows: Vec::new(),
+            },
         }
     }
 
@@ -130,7 +184,7 @@ impl RegimeDetector {
             .take_while(|c| c.open_time().plus_millis(Timestamp::DAY_MS) <= now)
             .count();
         let closed = &daily[..closed_count];
-        let features = daily_features(closed);
+        let features = self.features.features(closed);
         if features.len() >= self.config.min_training_days {
             let start = features.len().saturating_sub(self.config.training_days);
             if let Some(report) = self.detect_with_hmm(&features[start..], now) {
@@ -256,6 +310,31 @@ mod tests {
     const D: i64 = Timestamp::DAY_MS;
 
     /// Up 2 %/day, flat, down 2 %/day, 60 days each, with a small wobble so variances differ.
+    #[test]
+    fn feature_cache_gives_the_rows_of_a_fresh_computation() {
+        let daily = daily_closes(&three_phases());
+        let mut cache = FeatureCache::default();
+        // Sliding windows (the orchestrator's daily call), a jump back, a growing prefix and
+        // a changed candle: every answer equals the fresh computation, bit for bit.
+        let mut windows: Vec<(usize, usize)> = (0..40).map(|d| (d, d + 50)).collect();
+        windows.extend([(3, 60), (0, 10), (0, 11), (0, 5), (20, 100)]);
+        for (from, to) in windows {
+            let window = &daily[from..to.min(daily.len())];
+            assert_eq!(
+                cache.features(window),
+                daily_features(window),
+                "{from}..{to}"
+            );
+        }
+        let mut changed = daily[10..70].to_vec();
+        let _ = cache.features(&changed);
+        // Same day (open time), other prices.
+        changed[40] = daily_closes(&[1.0; 60])[50];
+        changed.truncate(45);
+        let fresh = daily_features(&changed);
+        assert_eq!(cache.features(&changed), fresh);
+    }
+
     fn three_phases() -> Vec<f64> {
         let mut price = 100.0;
         let mut closes = Vec::new();
