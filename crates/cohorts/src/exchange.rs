@@ -22,7 +22,9 @@ use hybrid_exchange::{
     TradesFrom,
 };
 
-use crate::ledger::CohortLedger;
+use rust_decimal::Decimal;
+
+use crate::ledger::{CapitalRefusal, CohortLedger};
 
 /// What the cohort orchestrator needs from a cohort's venue besides the [`Exchange`]
 /// operations: booking fills that arrive outside an order's placement (the replay's candle
@@ -36,6 +38,20 @@ pub trait CohortVenue: Exchange {
 
     /// A copy of the cohort's ledger now.
     fn ledger(&self) -> CohortLedger;
+
+    /// Adds quote capital to the cohort's ledger ([`CohortLedger::credit`]); returns its quote
+    /// total afterwards.
+    ///
+    /// # Errors
+    /// As [`CohortLedger::credit`].
+    fn credit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal>;
+
+    /// Removes free quote capital from the cohort's ledger ([`CohortLedger::debit`]); returns
+    /// its quote total afterwards.
+    ///
+    /// # Errors
+    /// As [`CohortLedger::debit`].
+    fn debit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal>;
 }
 
 /// One cohort's view of the shared exchange `E`.
@@ -101,6 +117,14 @@ impl<E: Exchange> CohortVenue for CohortExchange<E> {
 
     fn ledger(&self) -> CohortLedger {
         self.lock().clone()
+    }
+
+    fn credit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        self.lock().credit(amount)
+    }
+
+    fn debit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        self.lock().debit(amount)
     }
 }
 

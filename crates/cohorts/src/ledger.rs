@@ -44,6 +44,23 @@ pub struct LedgerRefusal {
     pub free: Decimal,
 }
 
+/// Why a capital change of a cohort is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CapitalRefusal {
+    /// Credits and debits are positive amounts of the quote asset.
+    #[error("cohort {cohort}: a capital change must be a positive amount, got {amount}")]
+    NotPositive {
+        /// The cohort.
+        cohort: CohortId,
+        /// The amount asked for.
+        amount: Decimal,
+    },
+    /// The cohort's free cash is less than the debit (the rest is reserved by open orders or
+    /// spent on coins).
+    #[error(transparent)]
+    Insufficient(#[from] LedgerRefusal),
+}
+
 /// One cohort's cash, coins and reservations, in exact units of each asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CohortLedger {
@@ -233,6 +250,57 @@ impl CohortLedger {
         true
     }
 
+    /// Adds `amount` of quote (USDT) to the cohort: money assigned to it from outside (the
+    /// portfolio's trading tier scaling it up). Returns the cohort's quote total afterwards.
+    ///
+    /// The account must receive the same amount for [`reconcile`] to keep matching (a
+    /// transfer into the account, or money no cohort owned until now).
+    ///
+    /// # Errors
+    /// [`CapitalRefusal::NotPositive`] for a zero or negative amount.
+    pub fn credit(&mut self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        self.positive(amount)?;
+        let total = self.totals.entry(self.quote.clone()).or_default();
+        *total += amount;
+        Ok(*total)
+    }
+
+    /// Removes `amount` of quote (USDT) from the cohort's free cash: money taken back (the
+    /// trading tier scaling it down). Cash reserved by open orders and coins are never taken,
+    /// so a debit cannot leave an open buy unfunded. Returns the quote total afterwards.
+    ///
+    /// # Errors
+    /// [`CapitalRefusal::NotPositive`] for a zero or negative amount;
+    /// [`CapitalRefusal::Insufficient`] when `amount` is more than the free cash (nothing is
+    /// removed then).
+    pub fn debit(&mut self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        self.positive(amount)?;
+        let free = self.free(&self.quote);
+        if amount > free {
+            return Err(LedgerRefusal {
+                cohort: self.cohort,
+                asset: self.quote.clone(),
+                needed: amount,
+                free,
+            }
+            .into());
+        }
+        let total = self.totals.entry(self.quote.clone()).or_default();
+        *total -= amount;
+        Ok(*total)
+    }
+
+    fn positive(&self, amount: Decimal) -> Result<(), CapitalRefusal> {
+        if amount.is_sign_positive() && !amount.is_zero() {
+            Ok(())
+        } else {
+            Err(CapitalRefusal::NotPositive {
+                cohort: self.cohort,
+                amount,
+            })
+        }
+    }
+
     /// Cash plus coins valued at `prices` (coins without a price count as zero), quote units.
     #[must_use]
     pub fn equity(&self, prices: &BTreeMap<Symbol, Price>) -> Decimal {
@@ -374,6 +442,51 @@ mod tests {
         filled.status = OrderStatus::Filled;
         ledger.on_accepted(&buy, &filled);
         assert_eq!(ledger.reserved(&usdt()), dec!(0));
+    }
+
+    #[test]
+    fn credit_and_debit_move_free_cash_only() {
+        let mut ledger = CohortLedger::new(CohortId::new(1), usdt(), dec!(100));
+        assert_eq!(ledger.credit(dec!(50)).unwrap(), dec!(150));
+        let buy = request(
+            1,
+            1,
+            Side::Buy,
+            OrderKind::Limit,
+            Some(dec!(40000)),
+            dec!(0.001),
+        );
+        ledger.on_accepted(&buy, &buy.to_new_order(1, Timestamp::from_millis(0)));
+        assert_eq!(ledger.free(&usdt()), dec!(110));
+        // 40 USDT are reserved by the open buy: at most 110 can be taken.
+        let refused = ledger.debit(dec!(110.01)).unwrap_err();
+        assert_eq!(
+            refused,
+            CapitalRefusal::Insufficient(LedgerRefusal {
+                cohort: CohortId::new(1),
+                asset: usdt(),
+                needed: dec!(110.01),
+                free: dec!(110),
+            })
+        );
+        assert_eq!(
+            ledger.total(&usdt()),
+            dec!(150),
+            "a refused debit takes nothing"
+        );
+        assert_eq!(ledger.debit(dec!(110)).unwrap(), dec!(40));
+        assert_eq!(ledger.reserved(&usdt()), dec!(40));
+        assert_eq!(ledger.free(&usdt()), dec!(0));
+        for bad in [dec!(0), dec!(-5)] {
+            assert!(matches!(
+                ledger.credit(bad),
+                Err(CapitalRefusal::NotPositive { .. })
+            ));
+            assert!(matches!(
+                ledger.debit(bad),
+                Err(CapitalRefusal::NotPositive { .. })
+            ));
+        }
     }
 
     proptest! {

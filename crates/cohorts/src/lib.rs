@@ -33,7 +33,7 @@ pub use crate::{
         CohortConfig, CohortDefinition, RiskTolerance, BASELINE,
     },
     exchange::{CohortExchange, CohortVenue},
-    ledger::{reconcile, CohortLedger, Discrepancy, LedgerLine, LedgerRefusal},
+    ledger::{reconcile, CapitalRefusal, CohortLedger, Discrepancy, LedgerLine, LedgerRefusal},
     orchestrator::{CohortFailure, CohortOrchestrator, CohortSlot},
     ranking::{
         bootstrap_mean_ci, daily_returns, performance, rank, ranking_from_store,
@@ -54,6 +54,9 @@ pub enum CohortError {
     /// The database failed.
     #[error("store: {0}")]
     Store(#[from] hybrid_store::StoreError),
+    /// A cohort's capital cannot be changed as asked (not positive, or more than its free cash).
+    #[error("capital: {0}")]
+    Capital(#[from] crate::ledger::CapitalRefusal),
     /// The replay could not run.
     #[error("backtest: {0}")]
     Backtest(#[from] hybrid_engine::BacktestError),

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use hybrid_core::{Candle, CohortId, Fill, Symbol, SymbolFilters, Timestamp};
 use hybrid_engine::{EquitySnapshot, HybridOrchestrator, Journal, OrchestratorConfig};
 use hybrid_store::Store;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -83,6 +84,15 @@ impl<V: CohortVenue> CohortSlot<V> {
     #[must_use]
     pub fn symbols(&self) -> Vec<Symbol> {
         self.orchestrator.modes().into_keys().collect()
+    }
+
+    /// Writes `capital` as the cohort's current capital, in the store and in its definition.
+    fn record_capital(&mut self, capital: Decimal, now: Timestamp) -> Result<(), CohortError> {
+        self.orchestrator
+            .store()
+            .set_cohort_capital(self.id, capital, now)?;
+        self.definition.current_capital = capital;
+        Ok(())
     }
 
     fn fail(&mut self, time: Timestamp, step: String, error: impl ToString) {
@@ -311,6 +321,63 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
             out.push((slot.id, result));
         }
         out
+    }
+
+    /// Adds `amount` USDT to `cohort`'s capital: its ledger gets the cash and the `cohorts`
+    /// table its new current capital (a capital change, not P&L). Returns the new capital.
+    ///
+    /// The cohort's orchestrator sizes its orders from its balances (its ledger), so the new
+    /// cash is used from the next tick on.
+    ///
+    /// # Errors
+    /// [`CohortError::Config`] for a cohort this orchestrator does not drive;
+    /// [`CohortError::Capital`] for a non-positive amount; [`CohortError::Store`] when the
+    /// row cannot be written (the ledger is changed back then).
+    pub fn credit(
+        &mut self,
+        cohort: CohortId,
+        amount: Decimal,
+        now: Timestamp,
+    ) -> Result<Decimal, CohortError> {
+        let slot = self.slot_mut(cohort)?;
+        slot.orchestrator.exchange().credit(amount)?;
+        let capital = slot.definition.current_capital + amount;
+        if let Err(error) = slot.record_capital(capital, now) {
+            slot.orchestrator.exchange().debit(amount)?;
+            return Err(error);
+        }
+        Ok(capital)
+    }
+
+    /// Takes `amount` USDT of `cohort`'s free cash back and records the lower capital in the
+    /// `cohorts` table. Cash reserved by open orders and coins held are never taken: asking
+    /// for more than the free cash is refused and changes nothing. Returns the new capital.
+    ///
+    /// # Errors
+    /// [`CohortError::Config`] for a cohort this orchestrator does not drive;
+    /// [`CohortError::Capital`] for a non-positive amount or more than the free cash;
+    /// [`CohortError::Store`] when the row cannot be written (the ledger is changed back then).
+    pub fn debit(
+        &mut self,
+        cohort: CohortId,
+        amount: Decimal,
+        now: Timestamp,
+    ) -> Result<Decimal, CohortError> {
+        let slot = self.slot_mut(cohort)?;
+        slot.orchestrator.exchange().debit(amount)?;
+        let capital = slot.definition.current_capital - amount;
+        if let Err(error) = slot.record_capital(capital, now) {
+            slot.orchestrator.exchange().credit(amount)?;
+            return Err(error);
+        }
+        Ok(capital)
+    }
+
+    fn slot_mut(&mut self, cohort: CohortId) -> Result<&mut CohortSlot<V>, CohortError> {
+        let index = *self.by_cohort.get(&cohort).ok_or_else(|| {
+            CohortError::Config(format!("no cohort {cohort} in this orchestrator"))
+        })?;
+        Ok(&mut self.slots[index])
     }
 
     /// Every cohort's ledger now, in slot order.

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use hybrid_cohorts::{
-    reconcile, seed, CohortDefinition, CohortExchange, CohortLedger, CohortOrchestrator,
-    CohortVenue,
+    reconcile, seed, CapitalRefusal, CohortDefinition, CohortExchange, CohortLedger,
+    CohortOrchestrator, CohortVenue,
 };
 use hybrid_core::{
     Candle, ClientOrderId, CohortId, Fill, Order, OrderKind, Price, Quantity, Side, SimClock,
@@ -51,6 +51,12 @@ impl CohortVenue for Flaky {
     }
     fn ledger(&self) -> CohortLedger {
         self.inner.ledger()
+    }
+    fn credit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        self.inner.credit(amount)
+    }
+    fn debit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        self.inner.debit(amount)
     }
 }
 
@@ -419,4 +425,75 @@ fn a_cohort_sees_and_cancels_only_its_own_orders() {
             assert!(line.reserved <= locked, "{line:?}");
         }
     }
+}
+
+/// `credit`/`debit` change one cohort's cash and its row in the `cohorts` table, never touch
+/// what its open orders reserve, and refuse a debit beyond its free cash without a change.
+#[test]
+fn capital_changes_move_free_cash_and_are_recorded_in_the_cohorts_table() {
+    let mut world = world(None);
+    run(&mut world, 24);
+    let usdt = Symbol::new("BTCUSDT").unwrap().quote();
+    let slot = |world: &World, name: &str| {
+        let slot = world
+            .cohorts
+            .slots()
+            .iter()
+            .find(|s| s.definition().name == name)
+            .unwrap();
+        (slot.id(), slot.ledger(), slot.definition().current_capital)
+    };
+    let (id, before, capital) = slot(&world, "aggressive");
+    let reserved = before.reserved(&usdt);
+    let free = before.free(&usdt);
+    assert!(reserved > Decimal::ZERO, "open buys reserve cash");
+    assert_eq!(capital, dec!(1000));
+    let now = Timestamp::from_millis(25 * HOUR);
+
+    let refused = world.cohorts.debit(id, free + dec!(0.01), now).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            hybrid_cohorts::CohortError::Capital(CapitalRefusal::Insufficient(_))
+        ),
+        "{refused}"
+    );
+    let (_, unchanged, same) = slot(&world, "aggressive");
+    assert_eq!((unchanged, same), (before.clone(), capital));
+
+    let stored = |world: &World| {
+        let slot = world.cohorts.slots().iter().find(|s| s.id() == id).unwrap();
+        slot.orchestrator()
+            .store()
+            .get_cohort(id)
+            .unwrap()
+            .unwrap()
+            .current_capital
+    };
+    assert_eq!(world.cohorts.debit(id, free, now).unwrap(), capital - free);
+    let (_, after, recorded) = slot(&world, "aggressive");
+    assert_eq!(after.free(&usdt), Decimal::ZERO);
+    assert_eq!(
+        after.reserved(&usdt),
+        reserved,
+        "open orders keep their cash"
+    );
+    assert_eq!(recorded, capital - free);
+    assert_eq!(stored(&world), capital - free);
+
+    assert_eq!(
+        world.cohorts.credit(id, dec!(250), now).unwrap(),
+        capital - free + dec!(250)
+    );
+    assert_eq!(slot(&world, "aggressive").1.free(&usdt), dec!(250));
+    assert_eq!(stored(&world), capital - free + dec!(250));
+    assert!(world.cohorts.credit(id, dec!(-1), now).is_err());
+    assert!(world
+        .cohorts
+        .credit(CohortId::new(999), dec!(1), now)
+        .is_err());
+    // The other cohorts are untouched.
+    let (_, conservative, c) = slot(&world, "conservative");
+    assert_eq!(c, dec!(1000));
+    assert!(conservative.total(&usdt) > Decimal::ZERO);
 }
