@@ -782,6 +782,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_live_loop_writes_hourly_equity_snapshots_that_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut orchestrator, live) = setup(
+            dir.path(),
+            MemoryPaperStore::default(),
+            Store::open("sqlite::memory:").unwrap(),
+        );
+        orchestrator.set_history(true);
+        let (_tx, rx) = watch::channel(false);
+        run_live(&mut feed(190), &mut orchestrator, &live, rx)
+            .await
+            .unwrap();
+        let snapshots = orchestrator
+            .store()
+            .equity_snapshots(Some(orchestrator.cohort()), Timestamp::from_millis(0))
+            .unwrap();
+        assert_eq!(snapshots.len(), 3, "one per hour: {snapshots:?}");
+        for snapshot in &snapshots {
+            assert_eq!(snapshot.cash + snapshot.holdings, snapshot.equity);
+            let held = snapshot
+                .positions
+                .values()
+                .fold(hybrid_core::Notional::ZERO, |sum, v| sum + *v);
+            assert_eq!(held, snapshot.holdings);
+        }
+    }
+
+    #[tokio::test]
     async fn a_signalled_shutdown_stops_before_the_next_event() {
         let dir = tempfile::tempdir().unwrap();
         let (mut orchestrator, live) = setup(

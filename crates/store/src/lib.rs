@@ -12,6 +12,7 @@ mod codec;
 mod cohorts;
 mod error;
 mod events;
+mod history;
 mod learning;
 mod orders;
 mod outbox;
@@ -39,6 +40,7 @@ pub use crate::{
     cohorts::{CohortRecord, NewCohort},
     error::StoreError,
     events::{Event, NewEvent},
+    history::{EquityRecord, ModeRecord},
     learning::{
         ConversationRecord, DecisionKind, DecisionRecord, DiscoveryRecord, EconomicEvent,
         IndicatorSnapshot, LearningRow, MarketSignal, NewConversation, NewDecision, NewDiscovery,

@@ -204,6 +204,8 @@ pub struct HybridOrchestrator<E> {
     notify: bool,
     /// Whether the operator paused trading: no buys; exits, stops and sells go on.
     paused: bool,
+    /// Whether mode decisions and hourly equity snapshots are written to the store.
+    history: bool,
 }
 
 impl<E: Exchange> HybridOrchestrator<E> {
@@ -259,6 +261,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
             last_rebalance: None,
             notify: false,
             paused: false,
+            history: false,
         })
     }
 
@@ -295,6 +298,13 @@ impl<E: Exchange> HybridOrchestrator<E> {
     /// live loop; a backtest does not).
     pub fn set_notifications(&mut self, on: bool) {
         self.notify = on;
+    }
+
+    /// Writes every mode decision that mattered (`trading_mode_history`) and the hourly
+    /// equity snapshot (`equity_snapshots`) to the store (the live loop; a backtest keeps them
+    /// in its report instead).
+    pub fn set_history(&mut self, on: bool) {
+        self.history = on;
     }
 
     /// Pauses (`true`) or resumes trading: while paused no buy is sent (no new positions, no
@@ -394,6 +404,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         }
         self.maybe_rebalance(now).await?;
         let snapshot = self.equity(now).await?;
+        if self.history {
+            self.record_snapshot(&snapshot).await?;
+        }
         for event in self.guard.observe_portfolio(snapshot.equity, now) {
             self.journal.n_alerts += 1;
             self.record_event(now, None, "risk", &format!("{event:?}"))?;
@@ -446,6 +459,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
         let decision = state.manager.evaluate(input, now);
         let target = state.manager.mode();
         let from = state.mode;
+        if self.history {
+            self.record_decision(symbol, &decision)?;
+        }
         if target != from {
             let reason = decision.reason.to_string();
             self.journal.switches.push(ModeSwitch {
@@ -524,6 +540,66 @@ impl<E: Exchange> HybridOrchestrator<E> {
         self.symbols
             .get(symbol)
             .ok_or_else(|| OrchestratorError::UnknownSymbol(symbol.clone()))
+    }
+
+    /// Writes a decision that mattered: a switch, or a switch the hysteresis held back (not
+    /// "already in the mode", "no regime" or "switching disabled", which say nothing new).
+    fn record_decision(
+        &self,
+        symbol: &Symbol,
+        decision: &hybrid_modes::ModeDecision,
+    ) -> Result<(), OrchestratorError> {
+        use hybrid_modes::DecisionReason;
+        if matches!(
+            decision.reason,
+            DecisionReason::AlreadyInMode { .. }
+                | DecisionReason::NoRegime { .. }
+                | DecisionReason::Disabled
+        ) {
+            return Ok(());
+        }
+        let reason = serde_json::to_string(&decision.reason)
+            .map_err(|e| OrchestratorError::State(format!("mode decision: {e}")))?;
+        self.store.record_mode_decision(&hybrid_store::ModeRecord {
+            at: decision.at,
+            cohort: self.cohort,
+            symbol: symbol.clone(),
+            from: decision.from,
+            to: decision.to,
+            switched: decision.switched,
+            reason,
+            regime: decision.input.as_ref().and_then(|i| i.regime),
+            probability: decision.input.as_ref().map(|i| i.probability.value()),
+            duration_days: decision.input.as_ref().map(|i| i.duration_days),
+        })?;
+        Ok(())
+    }
+
+    /// Writes the hourly snapshot with the value held per symbol.
+    async fn record_snapshot(&self, snapshot: &EquitySnapshot) -> Result<(), OrchestratorError> {
+        let balances = self.exchange.balances().await?;
+        let mut positions = BTreeMap::new();
+        for (symbol, state) in &self.symbols {
+            let base = symbol.base();
+            let held: Decimal = balances
+                .iter()
+                .filter(|b| b.asset == base)
+                .map(hybrid_exchange::Balance::total)
+                .sum();
+            if let (Some(price), false) = (state.last_price, held.is_zero()) {
+                positions.insert(symbol.clone(), Notional::new(held * price.value()));
+            }
+        }
+        self.store
+            .record_equity_snapshot(&hybrid_store::EquityRecord {
+                at: snapshot.time,
+                cohort: self.cohort,
+                cash: snapshot.cash,
+                holdings: snapshot.holdings,
+                equity: snapshot.equity,
+                positions,
+            })?;
+        Ok(())
     }
 
     /// Queues a notification for Telegram when notifications are on.

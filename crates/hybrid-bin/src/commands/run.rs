@@ -277,6 +277,7 @@ async fn drive<F: MarketFeed, E: LiveVenue>(
         HybridOrchestrator::new(exchange, store, config, filters, live.clock.now())
             .context("cannot start the orchestrator")?;
     orchestrator.set_notifications(true);
+    orchestrator.set_history(true);
     let shutdown = shutdown_signal()?;
     let summary = run_live(&mut feed, &mut orchestrator, live, shutdown)
         .await

@@ -1,0 +1,2 @@
+DROP TABLE equity_snapshots;
+DROP TABLE trading_mode_history;
