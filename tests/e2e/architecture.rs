@@ -67,7 +67,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "hybrid-telegram",
-        &["hybrid-core", "hybrid-store", "hybrid-engine", "hybrid-cohorts"],
+        &[
+            "hybrid-core",
+            "hybrid-store",
+            "hybrid-engine",
+            "hybrid-cohorts",
+        ],
     ),
     (
         "hybrid-testkit",
