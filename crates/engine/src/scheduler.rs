@@ -28,7 +28,16 @@ pub enum Cadence {
     HourlyAt(u32),
     /// At this UTC hour and minute every day.
     DailyAt(u32, u32),
+    /// On this weekday (ISO: 0 = Monday … 6 = Sunday) at this UTC hour and minute every week.
+    WeeklyAt(u32, u32, u32),
 }
+
+/// Milliseconds in a week.
+const WEEK_MS: i64 = 7 * Timestamp::DAY_MS;
+
+/// The Monday 00:00 UTC before the epoch (1970-01-01 was a Thursday), in epoch milliseconds:
+/// weeks are counted from it.
+const FIRST_MONDAY_MS: i64 = -3 * Timestamp::DAY_MS;
 
 /// One task of the schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +85,26 @@ pub const TASKS: &[TaskSpec] = &[
     TaskSpec {
         name: "daily_summary",
         cadence: Cadence::DailyAt(20, 0),
+    },
+    // The learning loop (spec §6 table). One outcome task at :05 every hour prices every
+    // window that has come due (1 h, 4 h, 24 h, 7 d): `update_outcomes` catches up whatever
+    // the timing, so the spec's separate 4-hourly, 6-hourly and daily outcome jobs would only
+    // delay the longer windows. Differs from the old system, which had one job per window.
+    TaskSpec {
+        name: "learning_outcomes",
+        cadence: Cadence::HourlyAt(5),
+    },
+    TaskSpec {
+        name: "learning_weights",
+        cadence: Cadence::DailyAt(22, 0),
+    },
+    TaskSpec {
+        name: "learning_playbook",
+        cadence: Cadence::WeeklyAt(6, 19, 0),
+    },
+    TaskSpec {
+        name: "learning_discovery",
+        cadence: Cadence::DailyAt(7, 0),
     },
 ];
 
@@ -127,7 +156,9 @@ impl Schedule {
 fn first_due(cadence: Cadence, start: Timestamp) -> Timestamp {
     match cadence {
         Cadence::Every(_) => start,
-        Cadence::HourlyAt(_) | Cadence::DailyAt(..) => following(cadence, start.plus_millis(-1)),
+        Cadence::HourlyAt(_) | Cadence::DailyAt(..) | Cadence::WeeklyAt(..) => {
+            following(cadence, start.plus_millis(-1))
+        }
     }
 }
 
@@ -146,6 +177,14 @@ fn following(cadence: Cadence, now: Timestamp) -> Timestamp {
                 i64::from(hour) * Timestamp::HOUR_MS + i64::from(minute) * Timestamp::MINUTE_MS;
             let day = (t - offset).div_euclid(Timestamp::DAY_MS);
             Timestamp::from_millis((day + 1) * Timestamp::DAY_MS + offset)
+        }
+        Cadence::WeeklyAt(weekday, hour, minute) => {
+            let offset = FIRST_MONDAY_MS
+                + i64::from(weekday) * Timestamp::DAY_MS
+                + i64::from(hour) * Timestamp::HOUR_MS
+                + i64::from(minute) * Timestamp::MINUTE_MS;
+            let week = (t - offset).div_euclid(WEEK_MS);
+            Timestamp::from_millis((week + 1) * WEEK_MS + offset)
         }
     }
 }
@@ -280,6 +319,11 @@ mod tests {
         assert_eq!(at("retention"), 3 * H);
         assert_eq!(at("daily_summary"), 20 * H);
         assert_eq!(at("daily_reset"), 24 * H);
+        assert_eq!(at("learning_outcomes"), 3 * H + 5 * M);
+        assert_eq!(at("learning_discovery"), 7 * H);
+        assert_eq!(at("learning_weights"), 22 * H);
+        // Day 10 (1970-01-11) is a Sunday: the weekly playbook is due that evening.
+        assert_eq!(at("learning_playbook"), 19 * H);
 
         let first = schedule.due(start);
         assert_eq!(
@@ -327,6 +371,53 @@ mod tests {
         assert_eq!(runs["daily_reset"], 1);
         assert_eq!(runs["mode_evaluation"], 23);
         assert_eq!(runs["reconcile"], 46);
+        assert_eq!(runs["learning_outcomes"], 24);
+        assert_eq!(runs["learning_weights"], 1);
+        assert_eq!(runs["learning_discovery"], 1);
+        assert_eq!(runs["learning_playbook"], 1);
+    }
+
+    #[test]
+    fn a_weekly_task_runs_on_its_weekday_once_a_week() {
+        use chrono::{Datelike as _, Timelike as _};
+        // From the epoch (a Thursday), the playbook is first due on Sunday 1970-01-04 19:00.
+        let first = Schedule::new(TASKS, Timestamp::from_millis(0))
+            .next_due("learning_playbook")
+            .unwrap();
+        let at = chrono::DateTime::from_timestamp_millis(first.as_millis()).unwrap();
+        assert_eq!(at.to_rfc3339(), "1970-01-04T19:00:00+00:00");
+
+        // Minute by minute over five weeks from a Wednesday in 2026: five runs, all Sunday 19:00.
+        let start = Timestamp::from_millis(
+            chrono::DateTime::parse_from_rfc3339("2026-11-25T08:30:00Z")
+                .unwrap()
+                .timestamp_millis(),
+        );
+        let mut schedule = Schedule::new(TASKS, start);
+        let mut runs = Vec::new();
+        let mut t = start;
+        while t < start.plus_millis(5 * WEEK_MS) {
+            t = t.plus_millis(M);
+            if schedule.due(t).contains(&"learning_playbook") {
+                runs.push(chrono::DateTime::from_timestamp_millis(t.as_millis()).unwrap());
+            }
+        }
+        assert_eq!(runs.len(), 5);
+        for run in &runs {
+            assert_eq!(run.weekday(), chrono::Weekday::Sun, "{run}");
+            assert_eq!((run.hour(), run.minute()), (19, 0), "{run}");
+        }
+        assert_eq!(runs[0].to_rfc3339(), "2026-11-29T19:00:00+00:00");
+        // Started exactly at the due time, it runs at once; just after, a week later.
+        let due = Timestamp::from_millis(runs[1].timestamp_millis());
+        assert_eq!(
+            Schedule::new(TASKS, due).next_due("learning_playbook"),
+            Some(due)
+        );
+        assert_eq!(
+            Schedule::new(TASKS, due.plus_millis(1)).next_due("learning_playbook"),
+            Some(due.plus_millis(WEEK_MS))
+        );
     }
 
     #[test]
