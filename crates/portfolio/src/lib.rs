@@ -8,7 +8,8 @@
 //! - [`index_composition`], [`index_rebalance_orders`], [`IndexTier`]: the index tier, its
 //!   water-filled 30 % cap, quarterly rebalance and 15 % trailing stops (§1.5);
 //!   [`CoinGeckoClient`] and [`StaticMarketCaps`] are its market-cap sources.
-//! - [`TradingTier`], [`scale_cohorts`]: the trading tier and cohort scaling (§1.6).
+//! - [`TradingTier`], [`scale_cohorts`]: the trading tier and cohort scaling (§1.6);
+//!   [`CohortTradingTier`] is the tier over the cohorts.
 //! - [`needs_redistribution`], [`transfer_plan`]: weekly profit redistribution (§1.7).
 //! - [`validate`]: the nine production criteria (§2.1); [`DeploymentPhase`],
 //!   [`go_live_checklist`], [`phase_capital`], [`check_live_key`]: the phases (§2.2).
@@ -17,6 +18,7 @@
 
 mod backtest;
 mod cash;
+mod cohort_tier;
 mod coingecko;
 mod error;
 mod index;
@@ -36,6 +38,7 @@ pub use crate::{
         SimTradingTier, TierPoint,
     },
     cash::{cash_status, CashReserve, CashStatus, CASH_OVERFUNDED_PP, CASH_UNDERFUNDED_PP},
+    cohort_tier::CohortTradingTier,
     coingecko::{CoinGeckoClient, MarketCapSource, StaticMarketCaps},
     error::PortfolioError,
     index::{
