@@ -72,6 +72,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "hybrid-store",
             "hybrid-engine",
             "hybrid-cohorts",
+            "hybrid-portfolio",
         ],
     ),
     (

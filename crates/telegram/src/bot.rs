@@ -155,10 +155,11 @@ fn answer(context: &Context, chat: i64, command: Command) -> String {
         Command::Start | Command::Help => Ok(crate::text::escape_html(
             &Command::descriptions().to_string(),
         )),
-        Command::Validate => Ok(
-            "The production validator is not available yet: readiness cannot be checked from here."
-                .to_owned(),
-        ),
+        Command::Validate => Ok(format::validation(&context.cockpit.validation(now))),
+        Command::Portfolio => context
+            .cockpit
+            .portfolio()
+            .map(|view| format::portfolio(&view)),
         Command::Pause => Ok(ask_to_confirm(context, chat, PendingAction::Pause, now)),
         Command::Confirm => confirm(context, chat, now),
         Command::Cancel => Ok(match lock(&context.pending).remove(&chat) {
@@ -187,7 +188,6 @@ fn read_answer(command: &Command, snapshot: &crate::cockpit::Snapshot) -> String
     match command {
         Command::Report => format::report(snapshot),
         Command::Compare => format::compare(snapshot),
-        Command::Portfolio => format::portfolio(snapshot),
         Command::Trades => format::trades(snapshot),
         Command::Profit => format::profit(snapshot),
         Command::Daily => format::daily(snapshot),

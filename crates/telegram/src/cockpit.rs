@@ -4,7 +4,9 @@
 //!
 //! [`StoreCockpit`] reads what the engine writes: the cohorts table, each cohort's state
 //! document `hybrid_state/<cohort name>` (modes, allocations, stops, progress), open orders,
-//! trade pairs, the audit log and the outbox, plus the heartbeat file's age.
+//! trade pairs, the audit log and the outbox, plus the heartbeat file's age; for `/portfolio`
+//! the tier rows, index holdings and redistributions the portfolio manager writes, and for
+//! `/validate` the production validator's report over the same database.
 
 use std::{
     path::PathBuf,
@@ -13,7 +15,13 @@ use std::{
 };
 
 use hybrid_core::{Order, Symbol, Timestamp};
-use hybrid_store::{CohortRecord, Event, OutboxSummary, Store, TradePair};
+use hybrid_portfolio::{
+    load_targets, validate_store, Criteria, TierBreakdown, TierKind, TierValues, ValidationReport,
+};
+use hybrid_store::{
+    CohortRecord, Event, IndexHoldingRecord, OutboxSummary, RedistributionRecord, Store, TradePair,
+    ValidationCounts,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -42,6 +50,44 @@ pub trait Cockpit: Send + Sync {
     /// # Errors
     /// [`TelegramError::Store`] when the document cannot be written.
     fn set_paused(&self, paused: bool, by_chat: i64, at: Timestamp) -> Result<(), TelegramError>;
+
+    /// The three tiers as the portfolio manager last wrote them, the index holdings and the
+    /// last redistribution.
+    ///
+    /// # Errors
+    /// [`TelegramError::Store`] when the database cannot be read;
+    /// [`TelegramError::State`] when the stored tier targets are invalid.
+    fn portfolio(&self) -> Result<PortfolioView, TelegramError>;
+
+    /// The production validator's nine criteria over the database (the 60-day drawdown window
+    /// ends at `now`). Never fails: a database that cannot be read gives a not-ready report
+    /// naming why.
+    fn validation(&self, now: Timestamp) -> ValidationView;
+}
+
+/// The portfolio tiers as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortfolioView {
+    /// The tiers' values, shares, targets and drift from the stored rows (all zero values
+    /// before the first snapshot).
+    pub breakdown: TierBreakdown,
+    /// When the tier values were last written; `None` when the portfolio manager never wrote
+    /// them (no row has a current share).
+    pub written_at: Option<Timestamp>,
+    /// The index tier's active holdings, by symbol.
+    pub holdings: Vec<IndexHoldingRecord>,
+    /// The latest redistribution between tiers, if any.
+    pub last_redistribution: Option<RedistributionRecord>,
+}
+
+/// The production validator's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationView {
+    /// The nine criteria and the verdict.
+    pub report: ValidationReport,
+    /// `false` when the database holds none of what the criteria read (no trades, snapshots,
+    /// regimes, tier values or recommendations): every figure is then a zero, not a result.
+    pub anything_recorded: bool,
 }
 
 /// Everything the commands show, read at one moment.
@@ -277,6 +323,56 @@ impl Cockpit for StoreCockpit {
         let body = json!({ "paused": paused, "by": by_chat, "at": at.as_millis() });
         self.store.save_state(PAUSE_DOCUMENT, &body, at)?;
         Ok(())
+    }
+
+    fn portfolio(&self) -> Result<PortfolioView, TelegramError> {
+        let targets = load_targets(&self.store).map_err(|e| {
+            TelegramError::State(format!(
+                "the stored portfolio tier targets are invalid: {e}"
+            ))
+        })?;
+        let rows = self.store.portfolio_tiers()?;
+        let value = |kind: TierKind| {
+            rows.iter()
+                .find(|r| r.tier_name == kind.code())
+                .map_or(Decimal::ZERO, |r| r.current_value_usd)
+        };
+        let values = TierValues {
+            cash: value(TierKind::CashReserve),
+            index: value(TierKind::IndexHoldings),
+            trading: value(TierKind::Trading),
+        };
+        let written_at = rows
+            .iter()
+            .filter(|r| r.current_pct.is_some())
+            .map(|r| r.updated_at)
+            .max();
+        let holdings = self
+            .store
+            .index_holdings()?
+            .into_iter()
+            .filter(|h| h.is_active)
+            .collect();
+        Ok(PortfolioView {
+            breakdown: values.breakdown(&targets),
+            written_at,
+            holdings,
+            last_redistribution: self.store.redistributions()?.pop(),
+        })
+    }
+
+    fn validation(&self, now: Timestamp) -> ValidationView {
+        let report = validate_store(&self.store, now, &Criteria::default());
+        // A failed read shows in the report itself (it names the error); only a readable,
+        // empty database counts as "nothing recorded".
+        let anything_recorded = self
+            .store
+            .validation_counts(now)
+            .map_or(true, |counts| counts != ValidationCounts::default());
+        ValidationView {
+            report,
+            anything_recorded,
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The answers, as pure functions from a [`Snapshot`] to HTML text. Every dynamic string is
+//! The answers, as pure functions from a [`Snapshot`] (or a [`PortfolioView`] /
+//! [`ValidationView`]) to HTML text. Every dynamic string is
 //! escaped and no markup spans a line, so [`crate::text::split_message`] can cut anywhere
 //! between lines. Only figures read from the database appear: where the system records
 //! nothing yet, the answer says so instead of showing a sample.
@@ -6,11 +7,12 @@
 use std::{collections::BTreeMap, fmt::Write as _};
 
 use hybrid_core::{Side, Timestamp};
-use hybrid_store::TradePair;
+use hybrid_portfolio::{needs_redistribution, TierKind, DRIFT_THRESHOLD_PP};
+use hybrid_store::{RedistributionRecord, TradePair};
 use rust_decimal::Decimal;
 
 use crate::{
-    cockpit::{CohortView, Snapshot, SymbolView},
+    cockpit::{CohortView, PortfolioView, Snapshot, SymbolView, ValidationView},
     text::escape_html,
 };
 
@@ -185,17 +187,162 @@ pub fn compare(s: &Snapshot) -> String {
     out
 }
 
-/// `/portfolio`: the trading tier as the cohorts' capital; the cash and index tiers are not
-/// recorded by this system yet, and the answer says so.
+/// `/portfolio`: each tier's value, share, target and drift, the total, the index holdings
+/// and the last redistribution with its reason, as the portfolio manager last wrote them.
+/// When it never wrote tier values, the answer says so instead of showing zeros.
 #[must_use]
-pub fn portfolio(s: &Snapshot) -> String {
-    let capital: Decimal = s.cohorts.iter().map(|c| c.record.current_capital).sum();
-    format!(
-        "<b>Portfolio</b>\nNo tier data: the cash reserve and index tiers are not recorded yet.\n\
-         Trading tier: {} cohorts, capital {} USDT.\n",
-        s.cohorts.len(),
-        money(capital)
-    )
+pub fn portfolio(view: &PortfolioView) -> String {
+    let targets = view
+        .breakdown
+        .tiers
+        .iter()
+        .map(|t| format!("{} {}%", tier_label(t.kind), t.target_pct.normalize()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(written_at) = view.written_at else {
+        return format!(
+            "<b>Portfolio</b>\nNot yet: the portfolio manager has not run on this database, so \
+             no tier values, index holdings or redistributions are recorded.\nTargets: {}.\n",
+            escape_html(&targets)
+        );
+    };
+    let mut out = format!("<b>Portfolio</b> (tiers written {written_at})\n");
+    for share in &view.breakdown.tiers {
+        let _ = writeln!(
+            out,
+            "{} <b>{}</b>: {} USDT · {}% (target {}%) · drift {} pp",
+            drift_dot(share.drift_pp),
+            tier_label(share.kind),
+            money(share.value),
+            money(share.current_pct),
+            money(share.target_pct),
+            signed(share.drift_pp)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<b>Total</b> {} USDT · redistribution needed: {}",
+        money(view.breakdown.total),
+        if needs_redistribution(&view.breakdown) {
+            "yes (a tier drifts more than 3 pp)"
+        } else {
+            "no"
+        }
+    );
+    out.push_str("\n<b>Index holdings</b>\n");
+    if view.holdings.is_empty() {
+        out.push_str("none\n");
+    }
+    for h in &view.holdings {
+        let _ = writeln!(
+            out,
+            "{} {} @ {} · value {} USDT · weight {}% · stop {}",
+            escape_html(h.symbol.as_str()),
+            h.quantity.normalize(),
+            compact_price(h.current_price),
+            money(h.quantity * h.current_price),
+            money(h.target_weight_pct),
+            compact_price(h.trailing_stop_price)
+        );
+    }
+    out.push_str("\n<b>Last redistribution</b>\n");
+    match &view.last_redistribution {
+        None => out.push_str("none yet\n"),
+        Some(r) => redistribution(&mut out, r),
+    }
+    out
+}
+
+fn redistribution(out: &mut String, r: &RedistributionRecord) {
+    let _ = writeln!(
+        out,
+        "{} ({}): moved {} USDT of {} USDT",
+        r.at,
+        escape_html(&r.trigger_reason),
+        money(r.total_moved),
+        money(r.total_portfolio_value)
+    );
+    for t in r.transfers.as_array().into_iter().flatten() {
+        let field = |name: &str| {
+            t[name]
+                .as_str()
+                .map_or_else(|| t[name].to_string(), ToOwned::to_owned)
+        };
+        // The manager records `moved`; older rows and the store's doc name it `amount`.
+        let amount = if t["moved"].is_null() {
+            field("amount")
+        } else {
+            field("moved")
+        };
+        let _ = writeln!(
+            out,
+            "  {} → {} {} USDT: {}",
+            escape_html(&field("from")),
+            escape_html(&field("to")),
+            escape_html(&amount),
+            escape_html(&field("reason"))
+        );
+    }
+}
+
+/// Green within the 3 pp redistribution threshold, red beyond it.
+fn drift_dot(drift_pp: Decimal) -> &'static str {
+    if drift_pp.abs() > DRIFT_THRESHOLD_PP {
+        "🔴"
+    } else {
+        "🟢"
+    }
+}
+
+fn tier_label(kind: TierKind) -> &'static str {
+    match kind {
+        TierKind::CashReserve => "Cash reserve",
+        TierKind::IndexHoldings => "Index",
+        TierKind::Trading => "Trading",
+    }
+}
+
+/// `/validate`: each of the nine production criteria with its value, threshold and
+/// pass/fail, then the verdict. On a database that records nothing yet, it says so first.
+#[must_use]
+pub fn validation(view: &ValidationView) -> String {
+    let report = &view.report;
+    let mut out = "<b>Production readiness</b>\n".to_owned();
+    if !view.anything_recorded {
+        out.push_str(
+            "Not yet: nothing the criteria read is recorded in this database (no trades, \
+             snapshots, regimes or tier values).\n",
+        );
+    }
+    for r in &report.results {
+        let _ = writeln!(
+            out,
+            "{} <b>{}</b>: {} (need {}) · {}",
+            if r.passed { "✅" } else { "❌" },
+            escape_html(&r.name),
+            escape_html(&r.value),
+            escape_html(&r.threshold),
+            escape_html(&r.message)
+        );
+    }
+    if report.results.is_empty() {
+        for failure in &report.failures {
+            let _ = writeln!(out, "❌ {}", escape_html(failure));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<b>{}/{} passed ({}%): {}</b>",
+        report.passed_count,
+        report.total_count,
+        report.progress_pct,
+        if report.is_ready {
+            "READY for production"
+        } else {
+            "NOT ready"
+        }
+    );
+    out
 }
 
 /// `/trades`: the ten most recently closed trades of all cohorts.
@@ -496,7 +643,7 @@ fn percent_of(part: Decimal, whole: Decimal) -> String {
     }
 }
 
-/// A quote amount with two decimals.
+/// A quote amount (or a percentage) with two decimals.
 #[must_use]
 pub fn money(value: Decimal) -> String {
     format!("{:.2}", value.round_dp(2))

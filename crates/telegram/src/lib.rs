@@ -5,7 +5,8 @@
 //!   chat ids; [`Command`] is the command list and its help text. `/pause` asks for `/confirm`
 //!   and then writes the state document [`PAUSE_DOCUMENT`] that the engine honours.
 //! - [`Cockpit`]: the narrow read interface the answers come from, and [`StoreCockpit`], its
-//!   implementation over the database; [`format`] turns a [`Snapshot`] into the answers.
+//!   implementation over the database; [`format`] turns a [`Snapshot`] into the answers, and
+//!   a [`PortfolioView`] / [`ValidationView`] into `/portfolio` and `/validate`.
 //! - [`OutboxSender`]: drains the store's notification outbox to Telegram in order, with
 //!   retries, `retry_after`, splitting and learning mode.
 //! - [`split_message`], [`escape_html`]: Telegram's 4096-character limit and HTML escaping.
@@ -26,8 +27,8 @@ mod text;
 pub use crate::{
     bot::{run_bot, telegram_client, BotSettings, CONFIRMATION_TIMEOUT_MS},
     cockpit::{
-        Cockpit, CohortView, Heartbeat, PauseState, Snapshot, StopView, StoreCockpit, SymbolView,
-        PAUSE_DOCUMENT,
+        Cockpit, CohortView, Heartbeat, PauseState, PortfolioView, Snapshot, StopView,
+        StoreCockpit, SymbolView, ValidationView, PAUSE_DOCUMENT,
     },
     command::Command,
     error::TelegramError,

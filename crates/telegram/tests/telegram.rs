@@ -10,8 +10,8 @@ use std::{sync::Arc, time::Duration};
 
 use hybrid_core::{Clock, CohortId, Notional, Price, Quantity, SimClock, Symbol, Timestamp};
 use hybrid_store::{
-    ExitReason, NewCohort, NewNotification, NotificationStatus, PairEntry, PairExit, Severity,
-    Store,
+    ExitReason, IndexHoldingRecord, NewCohort, NewNotification, NotificationStatus, PairEntry,
+    PairExit, RedistributionRecord, Severity, Store, TierValueUpdate,
 };
 use hybrid_telegram::{
     run_bot, telegram_client, BotSettings, OutboxSender, SenderSettings, StoreCockpit,
@@ -63,9 +63,13 @@ struct Running {
 }
 
 async fn start_bot() -> Running {
-    let fake = spawn(FakeTelegramConfig::default()).await;
     let store = store();
     seed(&store);
+    start_bot_on(store).await
+}
+
+async fn start_bot_on(store: Arc<Store>) -> Running {
+    let fake = spawn(FakeTelegramConfig::default()).await;
     let bot = telegram_client(fake.token(), &fake.api_url()).unwrap();
     let cockpit = Arc::new(StoreCockpit::new(Arc::clone(&store), None));
     let clock: Arc<dyn Clock> = Arc::new(SimClock::new(Timestamp::from_millis(START)));
@@ -126,8 +130,20 @@ async fn the_bot_answers_its_owner_from_the_database_and_ignores_strangers() {
 
     let unknown = ask(fake, OWNER, "/sell everything").await;
     assert!(unknown.contains("Unknown command"), "{unknown}");
+    // Nothing the validator reads is recorded yet: it says so, and still shows the criteria.
     let validate = ask(fake, OWNER, "/validate").await;
-    assert!(validate.contains("not available yet"), "{validate}");
+    assert!(validate.contains("Not yet: nothing"), "{validate}");
+    assert!(validate.contains("❌ <b>min_trades</b>: 0"), "{validate}");
+    assert!(validate.contains("NOT ready"), "{validate}");
+    let portfolio = ask(fake, OWNER, "/portfolio").await;
+    assert!(
+        portfolio.contains("Not yet: the portfolio manager has not run"),
+        "{portfolio}"
+    );
+    assert!(
+        portfolio.contains("Cash reserve 10%, Index 65%, Trading 25%"),
+        "{portfolio}"
+    );
     let registered: Vec<String> = fake
         .registered_commands()
         .into_iter()
@@ -506,4 +522,106 @@ async fn an_answer_that_is_not_json_is_retried_not_abandoned() {
     clock.advance_by(2_000).unwrap();
     assert_eq!(sender.drain_once().await.unwrap().sent, 1);
     assert_eq!(fake.sent()[0].text, "🚨 circuit breaker");
+}
+
+/// The tiers as the portfolio manager writes them: 1200 / 5800 / 3000 USDT of 10 000, one
+/// index holding, and one redistribution whose reason needs escaping.
+fn seed_portfolio(store: &Store) {
+    let tier = |name: &str, pct, value| TierValueUpdate {
+        tier_name: name.to_owned(),
+        current_pct: pct,
+        current_value_usd: value,
+    };
+    store
+        .write_tier_values(
+            &[
+                tier("cash_reserve", dec!(12), dec!(1200)),
+                tier("index_holdings", dec!(58), dec!(5800)),
+                tier("trading", dec!(30), dec!(3000)),
+            ],
+            Timestamp::from_millis(START),
+        )
+        .unwrap();
+    store
+        .upsert_index_holding(&IndexHoldingRecord {
+            symbol: Symbol::new("ETHUSDT").unwrap(),
+            target_weight_pct: dec!(22.5),
+            quantity: dec!(2),
+            avg_entry_price: dec!(2500),
+            current_price: dec!(2900),
+            trailing_stop_pct: dec!(15),
+            trailing_stop_price: dec!(2465),
+            highest_price: dec!(2900),
+            is_active: true,
+            last_rebalance_at: Some(Timestamp::from_millis(START)),
+            updated_at: Timestamp::from_millis(START),
+        })
+        .unwrap();
+    store
+        .insert_redistribution(&RedistributionRecord {
+            at: Timestamp::from_millis(START - 3_600_000),
+            total_portfolio_value: dec!(9950),
+            total_moved: dec!(412.5),
+            pre_allocation: json!({}),
+            post_allocation: json!({}),
+            transfers: json!([{
+                "from": "trading", "to": "cash_reserve", "planned": "412.5", "moved": "412.50",
+                "reason": "cash_reserve drift over 3 pp <below target> & refilled"
+            }]),
+            trigger_reason: "drift_threshold".to_owned(),
+        })
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portfolio_and_validate_show_the_stored_tiers_and_all_nine_criteria() {
+    let store = store();
+    seed(&store);
+    seed_portfolio(&store);
+    let mut running = start_bot_on(store).await;
+    let fake = &running.fake;
+
+    let portfolio = ask(fake, OWNER, "/portfolio").await;
+    for line in [
+        "🟢 <b>Cash reserve</b>: 1200.00 USDT · 12.00% (target 10.00%) · drift +2.00 pp",
+        "🔴 <b>Index</b>: 5800.00 USDT · 58.00% (target 65.00%) · drift -7.00 pp",
+        "🔴 <b>Trading</b>: 3000.00 USDT · 30.00% (target 25.00%) · drift +5.00 pp",
+        "<b>Total</b> 10000.00 USDT · redistribution needed: yes",
+        "ETHUSDT 2 @ $2.9K · value 5800.00 USDT · weight 22.50% · stop $2.5K",
+        "(drift_threshold): moved 412.50 USDT of 9950.00 USDT",
+        "trading → cash_reserve 412.50 USDT: cash_reserve drift over 3 pp &lt;below target&gt; &amp; refilled",
+    ] {
+        assert!(portfolio.contains(line), "{line:?} missing from {portfolio}");
+    }
+    assert!(!portfolio.contains("Not yet"), "{portfolio}");
+
+    let validate = ask(fake, OWNER, "/validate").await;
+    for name in [
+        "min_trades",
+        "min_sharpe",
+        "min_playbook_version",
+        "min_signal_evaluations",
+        "min_regime_changes",
+        "max_drawdown",
+        "min_win_rate",
+        "index_tracking_error",
+        "min_ai_recommendations",
+    ] {
+        assert!(
+            validate.contains(&format!("<b>{name}</b>: ")),
+            "{name} missing from {validate}"
+        );
+    }
+    // The index tier is 7 pp below its target: a real value, failing the 5 pp limit.
+    assert!(
+        validate.contains("❌ <b>index_tracking_error</b>: 7"),
+        "{validate}"
+    );
+    assert!(
+        validate.contains("❌ <b>min_trades</b>: 0 (need &gt;= 5000)"),
+        "{validate}"
+    );
+    assert!(!validate.contains("Not yet"), "{validate}");
+    assert!(validate.contains("NOT ready"), "{validate}");
+    running.stop.take().unwrap().send(()).unwrap();
 }
