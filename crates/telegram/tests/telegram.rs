@@ -1,12 +1,14 @@
 //! The real teloxide bot and the outbox sender against the fake Bot API of `hybrid-testkit`:
 //! authorisation, command answers from the database, pause with confirmation, splitting and
-//! escaping, learning mode, an outage and 429 `retry_after`.
+//! escaping, learning mode, an outage and 429 `retry_after`; `/portfolio` and `/validate` over
+//! tiers written through the store and over a portfolio backtest on the real 1h candles
+//! (`HYBRID_KLINES_DIR`, default `../shared/data/klines` next to the repository).
 #![allow(
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use hybrid_core::{Clock, CohortId, Notional, Price, Quantity, SimClock, Symbol, Timestamp};
 use hybrid_store::{
@@ -623,5 +625,94 @@ async fn portfolio_and_validate_show_the_stored_tiers_and_all_nine_criteria() {
     );
     assert!(!validate.contains("Not yet"), "{validate}");
     assert!(validate.contains("NOT ready"), "{validate}");
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+fn klines_dir() -> PathBuf {
+    std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/klines"),
+        PathBuf::from,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portfolio_and_validate_read_what_a_portfolio_backtest_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("portfolio.db").display());
+    let mut config = hybrid_portfolio::PortfolioBacktestConfig::new(klines_dir(), &url);
+    config.from = Some(Timestamp::from_millis(1_672_531_200_000)); // 2023-01-01
+    config.to = Some(Timestamp::from_millis(1_673_740_800_000)); // 2023-01-15
+    config.warmup_days = 10;
+    tokio::task::spawn_blocking(move || {
+        hybrid_portfolio::run_portfolio_backtest(&config, &mut |_| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let store = Store::open(&url).unwrap();
+    let tiers = store.portfolio_tiers().unwrap();
+    let holdings = store.index_holdings().unwrap();
+    assert!(!holdings.is_empty());
+    let mut running = start_bot_on(Arc::new(store)).await;
+    let fake = &running.fake;
+
+    let portfolio = ask(fake, OWNER, "/portfolio").await;
+    assert!(!portfolio.contains("Not yet"), "{portfolio}");
+    for (label, code) in [
+        ("Cash reserve", "cash_reserve"),
+        ("Index", "index_holdings"),
+        ("Trading", "trading"),
+    ] {
+        let row = tiers.iter().find(|t| t.tier_name == code).unwrap();
+        let expected = format!(
+            "<b>{label}</b>: {:.2} USDT · {:.2}%",
+            row.current_value_usd.round_dp(2),
+            row.current_pct.unwrap().round_dp(2)
+        );
+        assert!(
+            portfolio.contains(&expected),
+            "{expected:?} missing from {portfolio}"
+        );
+    }
+    let total: rust_decimal::Decimal = tiers.iter().map(|t| t.current_value_usd).sum();
+    assert!(
+        portfolio.contains(&format!("<b>Total</b> {:.2} USDT", total.round_dp(2))),
+        "{portfolio}"
+    );
+    for h in holdings.iter().filter(|h| h.is_active) {
+        assert!(
+            portfolio.contains(&format!(
+                "\n{} {} @",
+                h.symbol.as_str(),
+                h.quantity.normalize()
+            )),
+            "{} missing from {portfolio}",
+            h.symbol.as_str()
+        );
+    }
+
+    // The bot's clock stands at START; the validator over the same database at the same time
+    // gives the figures the answer must show.
+    let validate = ask(fake, OWNER, "/validate").await;
+    let expected = hybrid_portfolio::validate_store(
+        &Store::open(&url).unwrap(),
+        Timestamp::from_millis(START),
+        &hybrid_portfolio::Criteria::default(),
+    );
+    assert_eq!(expected.results.len(), 9);
+    for r in &expected.results {
+        let line = format!(
+            "{} <b>{}</b>: {} (need {})",
+            if r.passed { "✅" } else { "❌" },
+            r.name,
+            r.value,
+            hybrid_telegram::escape_html(&r.threshold)
+        );
+        assert!(validate.contains(&line), "{line:?} missing from {validate}");
+    }
+    assert!(
+        !validate.contains("index_tracking_error</b>: n/a"),
+        "{validate}"
+    );
     running.stop.take().unwrap().send(()).unwrap();
 }
