@@ -4,12 +4,11 @@
 //! outcomes and the playbook — and prints per-signal accuracy per regime with sample sizes and
 //! the playbook. `hybrid-learning` may not depend on the engine, so the binary composes the two.
 
-use std::{collections::BTreeMap, path::Path, str::FromStr, time::Duration};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use anyhow::Context as _;
-use rust_decimal::Decimal;
 
-use hybrid_core::{Candle, CandleCsvReader, Notional, Symbol};
+use hybrid_core::{Candle, CandleCsvReader, Notional};
 use hybrid_engine::{candle_path, interval_ms, run_backtest, BacktestConfig, BacktestOutcome};
 use hybrid_learning::{
     active_weights, record_backtest, AccuracyReport, BacktestJournal, CandleHistory, LlmAdvisor,
@@ -53,36 +52,9 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &LearnArgs) -> anyhow::Result<()>
 /// Raw arguments to a backtest configuration; bad arguments are usage errors (exit 2).
 fn learn_config(args: &LearnArgs) -> Result<BacktestConfig, UsageError> {
     interval_ms(&args.interval).map_err(|e| UsageError(e.to_string()))?;
-    let symbols = args
-        .symbols
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    if symbols.is_empty() {
-        return Err(UsageError(
-            "--symbols: name at least one symbol, e.g. BTCUSDT".to_owned(),
-        ));
-    }
-    for symbol in &symbols {
-        let path = candle_path(&args.data, symbol, &args.interval);
-        if !path.is_file() {
-            return Err(UsageError(format!(
-                "no candle file {} (download it with fetch-klines)",
-                path.display()
-            )));
-        }
-    }
-    let capital = Decimal::from_str(&args.capital)
-        .ok()
-        .filter(|c| *c > Decimal::ZERO)
-        .ok_or_else(|| {
-            UsageError(format!(
-                "--capital {:?}: expected a positive amount",
-                args.capital
-            ))
-        })?;
+    let symbols = super::parse_symbols(&args.symbols)?;
+    super::require_candle_files(&args.data, &symbols, &args.interval)?;
+    let capital = super::parse_capital(&args.capital)?;
     let mut config = BacktestConfig::new(args.data.clone(), symbols);
     config.interval.clone_from(&args.interval);
     config.from = args

@@ -89,6 +89,72 @@ fn parse_time(text: &str, flag: &str) -> Result<Timestamp, UsageError> {
     )))
 }
 
+/// Comma-separated symbols (`BTCUSDT,ETHUSDT`), at least one; each one validated.
+pub(crate) fn parse_symbols(list: &str) -> Result<Vec<hybrid_core::Symbol>, UsageError> {
+    let symbols = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| hybrid_core::Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if symbols.is_empty() {
+        return Err(UsageError(
+            "--symbols: name at least one symbol, e.g. BTCUSDT".to_owned(),
+        ));
+    }
+    Ok(symbols)
+}
+
+/// Refuses (exit 2) when a symbol's candle file `DIR/SYMBOL-INTERVAL.csv` is missing.
+pub(crate) fn require_candle_files(
+    dir: &std::path::Path,
+    symbols: &[hybrid_core::Symbol],
+    interval: &str,
+) -> Result<(), UsageError> {
+    for symbol in symbols {
+        let path = hybrid_engine::candle_path(dir, symbol, interval);
+        if !path.is_file() {
+            return Err(UsageError(format!(
+                "no candle file {} (download it with fetch-klines)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A positive amount of quote currency (`--capital 1000`).
+pub(crate) fn parse_capital(text: &str) -> Result<rust_decimal::Decimal, UsageError> {
+    rust_decimal::Decimal::from_str(text)
+        .ok()
+        .filter(|c| *c > rust_decimal::Decimal::ZERO)
+        .ok_or_else(|| UsageError(format!("--capital {text:?}: expected a positive amount")))
+}
+
+/// A watch flag turned `true` on SIGINT or SIGTERM (needs a running tokio runtime).
+///
+/// # Errors
+/// SIGTERM cannot be listened for.
+pub(crate) fn shutdown_signal() -> anyhow::Result<tokio::sync::watch::Receiver<bool>> {
+    use anyhow::Context as _;
+    let (sender, receiver) = tokio::sync::watch::channel(false);
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested; stopping after the current step");
+        let _ = sender.send(true);
+    });
+    Ok(receiver)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@ use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use rust_decimal::Decimal;
-use tokio::sync::watch;
 
 use hybrid_core::{CandleCsvReader, Clock, SimClock, Symbol, SymbolFilters, SystemClock};
 use hybrid_engine::{
@@ -43,23 +42,14 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<()> {
     let speed = parse_speed(&args.speed)?;
     interval_ms(&args.interval).map_err(|e| UsageError(format!("--interval: {e}")))?;
     let symbols = match &args.symbols {
-        Some(list) => parse_symbols(list)?,
+        Some(list) => super::parse_symbols(list)?,
         None => config.trading.symbols.clone(),
     };
     if symbols.is_empty() {
         return Err(UsageError("--symbols: name at least one symbol".to_owned()).into());
     }
     if let Market::Replay(dir) = &market {
-        for symbol in &symbols {
-            let path = candle_path(dir, symbol, &args.interval);
-            if !path.is_file() {
-                return Err(UsageError(format!(
-                    "no candle file {} (download it with fetch-klines)",
-                    path.display()
-                ))
-                .into());
-            }
-        }
+        super::require_candle_files(dir, &symbols, &args.interval)?;
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -278,7 +268,7 @@ async fn drive<F: MarketFeed, E: LiveVenue>(
             .context("cannot start the orchestrator")?;
     orchestrator.set_notifications(true);
     orchestrator.set_history(true);
-    let shutdown = shutdown_signal()?;
+    let shutdown = super::shutdown_signal()?;
     let summary = run_live(&mut feed, &mut orchestrator, live, shutdown)
         .await
         .context("the live loop stopped")?;
@@ -316,26 +306,6 @@ fn orchestrator_config(loaded: &LoadedConfig) -> OrchestratorConfig {
     config.hybrid.initial_mode = loaded.config.trading.initial_mode;
     config.fee_rate = loaded.config.exchange.fee_rate;
     config
-}
-
-/// A watch flag turned `true` on SIGINT or SIGTERM.
-fn shutdown_signal() -> anyhow::Result<watch::Receiver<bool>> {
-    let (sender, receiver) = watch::channel(false);
-    #[cfg(unix)]
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutdown requested; stopping after the current event");
-        let _ = sender.send(true);
-    });
-    Ok(receiver)
 }
 
 fn paper_exchange<D: Exchange>(
@@ -415,14 +385,6 @@ fn parse_speed(text: &str) -> Result<ReplaySpeed, UsageError> {
                 "--speed {text:?}: expected fast or a positive factor"
             ))
         })
-}
-
-fn parse_symbols(list: &str) -> Result<Vec<Symbol>, UsageError> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
-        .collect()
 }
 
 #[cfg(test)]

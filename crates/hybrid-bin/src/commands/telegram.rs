@@ -89,7 +89,7 @@ async fn run_async(
             ..SenderSettings::default()
         },
     )?;
-    let stop = shutdown_signal()?;
+    let stop = super::shutdown_signal()?;
     let sender_stop = stop.clone();
     let sender_task = tokio::spawn(async move { sender.run(wait_for(sender_stop)).await });
     tracing::info!(chats = chat_ids.len(), "telegram bot started");
@@ -113,24 +113,4 @@ async fn run_async(
 /// Completes when the flag turns `true`.
 async fn wait_for(mut flag: watch::Receiver<bool>) {
     let _ = flag.wait_for(|stop| *stop).await;
-}
-
-/// A watch flag turned `true` on SIGINT or SIGTERM.
-pub(crate) fn shutdown_signal() -> anyhow::Result<watch::Receiver<bool>> {
-    let (sender, receiver) = watch::channel(false);
-    #[cfg(unix)]
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutdown requested");
-        let _ = sender.send(true);
-    });
-    Ok(receiver)
 }

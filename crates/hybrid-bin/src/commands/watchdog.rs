@@ -77,7 +77,7 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &WatchdogArgs) -> anyhow::Result<
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let stop = super::telegram::shutdown_signal()?;
+        let stop = super::shutdown_signal()?;
         loop {
             let now = clock.now();
             let age = heartbeat_age_ms(&args.heartbeat, now);
