@@ -16,6 +16,7 @@ mod learning;
 mod portfolio;
 mod restart;
 mod scheduler;
+mod scheduler_learning;
 mod telegram;
 
 use std::path::{Path, PathBuf};

@@ -6,19 +6,46 @@
 //! rebalance, snapshots) run inside `main_hybrid run` on the market's clock, so that a replay
 //! and a backtest keep the same timing. This process runs what needs only the database:
 //! retention (03:00), stale-order detection (every 30 min) and the daily summary (20:00),
-//! whose alerts go through the notification outbox that `main_hybrid telegram` delivers.
+//! whose alerts go through the notification outbox that `main_hybrid telegram` delivers —
+//! and the learning loop: outcomes (hourly at :05, every window that has come due, priced
+//! from Binance's public 1-minute candles at decision time + window), the Bayesian signal
+//! weights (22:00, global and per regime) and the playbook (Sundays 19:00).
 
-use std::time::Duration;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use hybrid_core::{Clock, SystemClock, Timestamp};
+use hybrid_core::{Candle, Clock, Regime, Symbol, SystemClock, Timestamp};
 use hybrid_engine::{Schedule, TaskOutcome, TaskRunner, TaskSpec, TASKS};
-use hybrid_store::{NewNotification, Severity, Store, RETENTION_TABLES};
+use hybrid_exchange::{
+    binance::{BinanceClient, BinanceConfig, BinanceEnvironment},
+    Exchange as _,
+};
+use hybrid_learning::{update_outcomes, update_playbook, update_weights, CandleHistory};
+use hybrid_store::{NewNotification, OutcomeWindow, Severity, Store, RETENTION_TABLES};
 
 use crate::{cli::SchedulerArgs, config::LoadedConfig};
 
 /// The tasks this process runs (the rest run inside `main_hybrid run`).
-const DATABASE_TASKS: &[&str] = &["stale_orders", "retention", "daily_summary"];
+///
+/// `learning_discovery` is scheduled in [`TASKS`] but not run here yet: it needs the LLM
+/// client and the exchange's 24 h tickers for its candidates.
+const DATABASE_TASKS: &[&str] = &[
+    "stale_orders",
+    "retention",
+    "daily_summary",
+    "learning_outcomes",
+    "learning_weights",
+    "learning_playbook",
+];
+
+/// Outcome prices are the open of the 1-minute candle containing `decision time + window`.
+const PRICE_INTERVAL: &str = "1m";
+
+/// One minute, the length of [`PRICE_INTERVAL`] candles.
+const PRICE_INTERVAL_MS: i64 = Timestamp::MINUTE_MS;
+
+/// Candles per klines request (the API maximum).
+const KLINES_PAGE: u32 = 1000;
 
 /// No new order for this long while orders are open: the strategy may be stuck.
 const STALE_AFTER_MS: i64 = 30 * Timestamp::MINUTE_MS;
@@ -47,7 +74,7 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &SchedulerArgs) -> anyhow::Result
         let mut counts = [0_u32; 3];
         for _ in 0..args.repeat.max(1) {
             for task in &tasks {
-                match run_task(&runner, task.name, &clock, hold)? {
+                match run_task(loaded, &runner, task.name, &clock, hold)? {
                     TaskOutcome::Ran(()) => counts[0] += 1,
                     TaskOutcome::Failed(_) => counts[1] += 1,
                     TaskOutcome::Skipped => counts[2] += 1,
@@ -65,7 +92,7 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &SchedulerArgs) -> anyhow::Result
     tracing::info!(tasks = ?DATABASE_TASKS, "scheduler started");
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         for task in schedule.due(clock.now()) {
-            run_task(&runner, task, &clock, hold)?;
+            run_task(loaded, &runner, task, &clock, hold)?;
         }
         pause(Duration::from_secs(args.tick_secs.max(1)));
     }
@@ -74,12 +101,17 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &SchedulerArgs) -> anyhow::Result
 }
 
 fn run_task(
+    loaded: &LoadedConfig,
     runner: &TaskRunner,
     task: &str,
     clock: &SystemClock,
     hold: Duration,
 ) -> anyhow::Result<TaskOutcome<()>> {
     let store = runner.store();
+    let base_url = match loaded.config.exchange.base_url.as_str() {
+        "" => BinanceEnvironment::MarketData.base_url(),
+        custom => custom,
+    };
     let outcome = runner.run(
         task,
         || clock.now(),
@@ -88,6 +120,9 @@ fn run_task(
                 "retention" => retention(store, clock.now())?,
                 "stale_orders" => stale_orders(store, clock.now())?,
                 "daily_summary" => daily_summary(store, clock.now())?,
+                "learning_outcomes" => learning_outcomes(store, base_url, clock.now())?,
+                "learning_weights" => learning_weights(store, clock.now())?,
+                "learning_playbook" => learning_playbook(store, clock.now())?,
                 other => anyhow::bail!("task {other} does not run in this process"),
             }
             // For drills and tests of the locks: keep the lock a while.
@@ -158,6 +193,126 @@ fn daily_summary(store: &Store, now: Timestamp) -> anyhow::Result<()> {
         severity: Severity::Routine,
         text,
     })?;
+    Ok(())
+}
+
+/// Spec §3.3: every decision whose window has passed gets its outcome, priced from the
+/// exchange's candles at decision time + window. Only the minutes the pending decisions need
+/// are fetched; a failed fetch fails the task (recorded in `task_runs`) and the next run
+/// catches up, since `update_outcomes` selects every decision still missing an outcome.
+fn learning_outcomes(store: &Store, base_url: &str, now: Timestamp) -> anyhow::Result<()> {
+    let needed = outcome_times(store, now)?;
+    if needed.is_empty() {
+        tracing::info!("learning_outcomes: no decision is due an outcome");
+        return Ok(());
+    }
+    let client = BinanceClient::with_clock(
+        BinanceConfig::with_base_url(base_url),
+        Arc::new(SystemClock),
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the HTTP runtime")?;
+    let mut candles = BTreeMap::new();
+    for (symbol, times) in &needed {
+        let fetched = runtime
+            .block_on(candles_covering(&client, symbol, times))
+            .with_context(|| {
+                format!("fetching {symbol} {PRICE_INTERVAL} klines from {base_url}")
+            })?;
+        candles.insert(symbol.clone(), fetched);
+    }
+    let history = CandleHistory::new(candles, PRICE_INTERVAL_MS);
+    let run = update_outcomes(store, &history, now)?;
+    tracing::info!(
+        written = ?run.written,
+        unpriced = run.unpriced,
+        signals = run.signals_evaluated,
+        "learning_outcomes"
+    );
+    Ok(())
+}
+
+/// The window end times of every decision missing an outcome at `now`, per symbol, sorted.
+fn outcome_times(
+    store: &Store,
+    now: Timestamp,
+) -> anyhow::Result<BTreeMap<Symbol, Vec<Timestamp>>> {
+    let mut needed: BTreeMap<Symbol, Vec<Timestamp>> = BTreeMap::new();
+    for window in OutcomeWindow::ALL {
+        for decision in store.decisions_missing_outcome(window, now)? {
+            needed
+                .entry(decision.symbol)
+                .or_default()
+                .push(decision.at.plus_millis(window.millis()));
+        }
+    }
+    for times in needed.values_mut() {
+        times.sort_unstable();
+        times.dedup();
+    }
+    Ok(needed)
+}
+
+/// The 1-minute candles containing each of `times` (sorted): one request per run of times
+/// that fit in one page of [`KLINES_PAGE`] minutes, so nearby decisions share a request.
+async fn candles_covering(
+    client: &BinanceClient,
+    symbol: &Symbol,
+    times: &[Timestamp],
+) -> anyhow::Result<Vec<Candle>> {
+    let mut candles: Vec<Candle> = Vec::new();
+    let mut rest = times;
+    while let Some(first) = rest.first() {
+        let start = Timestamp::from_millis(
+            first.as_millis().div_euclid(PRICE_INTERVAL_MS) * PRICE_INTERVAL_MS,
+        );
+        let end = start.plus_millis(i64::from(KLINES_PAGE) * PRICE_INTERVAL_MS - 1);
+        let page = client
+            .klines(
+                symbol,
+                PRICE_INTERVAL,
+                Some(start),
+                Some(end),
+                Some(KLINES_PAGE),
+            )
+            .await?;
+        candles.extend(page);
+        let covered = rest.partition_point(|t| *t <= end);
+        rest = &rest[covered..];
+    }
+    candles.sort_by_key(Candle::open_time);
+    candles.dedup_by_key(|c| c.open_time());
+    Ok(candles)
+}
+
+/// Spec §3.9: the Bayesian signal weights, globally and per regime (each stored only with
+/// enough judged decisions).
+fn learning_weights(store: &Store, now: Timestamp) -> anyhow::Result<()> {
+    let mut updated = Vec::new();
+    if update_weights(store, "global", now, |_| true)?.is_some() {
+        updated.push("global".to_owned());
+    }
+    for regime in [Regime::Bull, Regime::Bear, Regime::Sideways] {
+        let scope = format!("regime:{regime}");
+        if update_weights(store, &scope, now, |r| r.decision.regime == regime)?.is_some() {
+            updated.push(scope);
+        }
+    }
+    tracing::info!(?updated, "learning_weights");
+    Ok(())
+}
+
+/// Spec §3.6: the weekly playbook (a new version only with enough judged decisions).
+fn learning_playbook(store: &Store, now: Timestamp) -> anyhow::Result<()> {
+    let update = update_playbook(store, now, "weekly update by main_hybrid scheduler")?;
+    tracing::info!(
+        version = update.version,
+        produced = update.produced,
+        changes = ?update.changes,
+        "learning_playbook"
+    );
     Ok(())
 }
 
