@@ -17,9 +17,13 @@ lint:
 fmt:
     cargo fmt --all
 
-# Benchmarks (criterion); figures go into docs/PERFORMANCE.md.
+# Benchmarks (criterion, then the throughput targets of issue #5, one case per process so
+# each peak RSS is its own); figures go into docs/PERFORMANCE.md.
 bench:
-    cargo bench --workspace
+    cargo bench --workspace --bench matching --bench backtest
+    cargo bench -p hybrid-engine --bench throughput -- single-grid
+    cargo bench -p hybrid-engine --bench throughput -- ten-symbols-1h
+    cargo bench -p hybrid-engine --bench throughput -- ten-symbols-1m-year
 
 # Exactly what CI runs: fmt check, clippy, tests (starts PostgreSQL if needed).
 ci:

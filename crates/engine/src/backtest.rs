@@ -15,9 +15,7 @@
 use std::{
     collections::BTreeMap,
     fmt,
-    fs::File,
     future::Future,
-    io::BufReader,
     iter::Peekable,
     path::{Path, PathBuf},
     pin::pin,
@@ -202,11 +200,39 @@ pub fn run_backtest(
     config: &BacktestConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BacktestOutcome, BacktestError> {
+    run_backtest_from(config, file_sources(config)?, progress)
+}
+
+/// Each symbol's `DIR/SYMBOL-INTERVAL.csv`, opened for streaming.
+fn file_sources(config: &BacktestConfig) -> Result<Vec<(Symbol, CandleSource)>, BacktestError> {
+    let mut sources = Vec::new();
+    for symbol in &config.symbols {
+        let path = candle_path(&config.data_dir, symbol, &config.interval);
+        let reader: CandleSource = Box::new(CandleCsvReader::open(&path)?);
+        sources.push((symbol.clone(), reader));
+    }
+    Ok(sources)
+}
+
+/// A symbol's candles, oldest first, from anywhere: a CSV file ([`run_backtest`]) or memory
+/// (benchmarks of the replay loop without the parsing).
+pub type CandleSource = Box<dyn Iterator<Item = Result<Candle, CsvError>>>;
+
+/// Runs a backtest over the given candle sources instead of `config.data_dir`'s files (one
+/// per symbol of `config.symbols`, same order), calling `progress` about once per simulated day.
+///
+/// # Errors
+/// As [`run_backtest`].
+pub fn run_backtest_from(
+    config: &BacktestConfig,
+    sources: Vec<(Symbol, CandleSource)>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BacktestOutcome, BacktestError> {
     let interval_ms = interval_ms(&config.interval)?;
     let warmup_start = config
         .from
         .map(|from| from.plus_millis(-i64::from(config.warmup_days) * Timestamp::DAY_MS));
-    let mut merger = CandleMerger::open(config, warmup_start)?;
+    let mut merger = CandleMerger::open(sources, warmup_start)?;
     let filters = merger.filters()?;
     let start_time = merger.first_time().ok_or(BacktestError::NoData)?;
     let clock = Arc::new(SimClock::new(start_time));
@@ -298,10 +324,13 @@ impl Replay {
         for (symbol, candle) in candles {
             let fills = orchestrator.exchange().on_candle(symbol, candle);
             block_on(orchestrator.on_candle(symbol, candle, fills, close))??;
-            self.first_close
-                .entry(symbol.clone())
-                .or_insert(candle.close());
-            self.last_close.insert(symbol.clone(), candle.close());
+            // Speed: the symbol (a `String`) is cloned only for its first candle.
+            if let Some(last) = self.last_close.get_mut(symbol) {
+                *last = candle.close();
+            } else {
+                self.first_close.insert(symbol.clone(), candle.close());
+                self.last_close.insert(symbol.clone(), candle.close());
+            }
             self.candles += 1;
         }
         if !self.started {
@@ -474,7 +503,7 @@ fn block_on<F: Future>(future: F) -> Result<F::Output, BacktestError> {
 /// Candles of several symbols sharing one open time.
 type CandleGroup = (Timestamp, Vec<(Symbol, Candle)>);
 
-type CandleStream = Peekable<CandleCsvReader<BufReader<File>>>;
+type CandleStream = Peekable<CandleSource>;
 
 /// Candle files read in step, merged by open time.
 struct CandleMerger {
@@ -482,20 +511,19 @@ struct CandleMerger {
 }
 
 impl CandleMerger {
-    /// Opens every symbol's file and skips candles before `skip_before`.
+    /// Takes every symbol's source and skips candles before `skip_before`.
     fn open(
-        config: &BacktestConfig,
+        sources: Vec<(Symbol, CandleSource)>,
         skip_before: Option<Timestamp>,
     ) -> Result<Self, BacktestError> {
-        if config.symbols.is_empty() {
+        if sources.is_empty() {
             return Err(BacktestError::InvalidInput(
                 "no symbols to replay".to_owned(),
             ));
         }
         let mut streams = Vec::new();
-        for symbol in &config.symbols {
-            let path = candle_path(&config.data_dir, symbol, &config.interval);
-            let mut stream = CandleCsvReader::open(&path)?.peekable();
+        for (symbol, source) in sources {
+            let mut stream = source.peekable();
             if let Some(start) = skip_before {
                 while let Some(Ok(candle)) = stream.peek() {
                     if candle.open_time() >= start {
@@ -504,7 +532,7 @@ impl CandleMerger {
                     stream.next();
                 }
             }
-            streams.push((symbol.clone(), stream));
+            streams.push((symbol, stream));
         }
         Ok(Self { streams })
     }
@@ -729,7 +757,7 @@ mod tests {
         ];
         let config = BacktestConfig::new(dir.path().to_path_buf(), symbols);
         let skip = Some(Timestamp::from_millis(Timestamp::HOUR_MS));
-        let mut merger = CandleMerger::open(&config, skip).unwrap();
+        let mut merger = CandleMerger::open(file_sources(&config).unwrap(), skip).unwrap();
         let mut groups = Vec::new();
         while let Some((time, candles)) = merger.next_group().unwrap() {
             let names: Vec<&str> = candles.iter().map(|(s, _)| s.as_str()).collect();

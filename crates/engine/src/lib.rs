@@ -72,8 +72,8 @@ pub use crate::{
         CORRELATION_PENALTY_FACTOR,
     },
     backtest::{
-        candle_path, interval_ms, replay_filters, run_backtest, BacktestConfig, BacktestError,
-        BacktestOutcome, BacktestReport, Progress,
+        candle_path, interval_ms, replay_filters, run_backtest, run_backtest_from, BacktestConfig,
+        BacktestError, BacktestOutcome, BacktestReport, CandleSource, Progress,
     },
     chart::equity_chart_png,
     error::EngineError,

@@ -88,7 +88,13 @@ impl SimExchange {
 
     fn remember(&self, symbol: &Symbol, candle: &Candle) {
         let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
-        let candles = history.entry(symbol.clone()).or_default();
+        // Speed: the symbol (a `String`) is cloned only for its first candle.
+        if !history.contains_key(symbol) {
+            history.insert(symbol.clone(), VecDeque::new());
+        }
+        let Some(candles) = history.get_mut(symbol) else {
+            return;
+        };
         if candles.len() == self.config.history_capacity {
             candles.pop_front();
         }
