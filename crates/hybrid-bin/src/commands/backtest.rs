@@ -2,19 +2,14 @@
 //! stderr, the readable report on stdout, `report.json` and `equity.png` in the output folder. The logic
 //! lives in `hybrid_engine::run_backtest`; this file only validates and wires.
 
-use std::str::FromStr;
-
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use rust_decimal::Decimal;
 
 use hybrid_cohorts::{
     run_cohort_backtest, CohortBacktestConfig, CohortBacktestReport, CohortDefinition,
 };
 use hybrid_core::{Notional, Symbol, Timestamp};
-use hybrid_engine::{
-    candle_path, equity_chart_png, interval_ms, run_backtest, BacktestConfig, Progress,
-};
+use hybrid_engine::{equity_chart_png, interval_ms, run_backtest, BacktestConfig, Progress};
 
 use super::{parse_time, UsageError};
 use crate::{cli::BacktestArgs, config::LoadedConfig};
@@ -170,19 +165,12 @@ fn cohort_config(
             "--cohorts: name at least one (active) cohort, or all".to_owned(),
         ));
     }
-    let mut symbols = parse_symbols(&args.symbols)?;
-    if symbols.is_empty() {
-        symbols = symbols_in(&args.data, &args.interval)?;
-    }
-    for symbol in &symbols {
-        let path = candle_path(&args.data, symbol, &args.interval);
-        if !path.is_file() {
-            return Err(UsageError(format!(
-                "no candle file {} (download it with fetch-klines)",
-                path.display()
-            )));
-        }
-    }
+    let symbols = if args.symbols.trim().is_empty() {
+        symbols_in(&args.data, &args.interval)?
+    } else {
+        super::parse_symbols(&args.symbols)?
+    };
+    super::require_candle_files(&args.data, &symbols, &args.interval)?;
     let (from, to) = window(args)?;
     let mut config = CohortBacktestConfig::new(args.data.clone(), symbols);
     config.interval.clone_from(&args.interval);
@@ -214,14 +202,6 @@ fn symbols_in(dir: &std::path::Path, interval: &str) -> Result<Vec<Symbol>, Usag
     Ok(symbols)
 }
 
-fn parse_symbols(list: &str) -> Result<Vec<Symbol>, UsageError> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
-        .collect()
-}
-
 /// `--from` and `--to`, checked.
 fn window(args: &BacktestArgs) -> Result<(Option<Timestamp>, Option<Timestamp>), UsageError> {
     let from = args
@@ -245,51 +225,10 @@ fn window(args: &BacktestArgs) -> Result<(Option<Timestamp>, Option<Timestamp>),
 /// Raw arguments to a validated configuration; bad arguments are usage errors (exit 2).
 fn backtest_config(args: &BacktestArgs) -> Result<BacktestConfig, UsageError> {
     interval_ms(&args.interval).map_err(|e| UsageError(e.to_string()))?;
-    let symbols = args
-        .symbols
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| Symbol::new(s).map_err(|e| UsageError(format!("--symbols: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    if symbols.is_empty() {
-        return Err(UsageError(
-            "--symbols: name at least one symbol, e.g. BTCUSDT".to_owned(),
-        ));
-    }
-    for symbol in &symbols {
-        let path = candle_path(&args.data, symbol, &args.interval);
-        if !path.is_file() {
-            return Err(UsageError(format!(
-                "no candle file {} (download it with fetch-klines)",
-                path.display()
-            )));
-        }
-    }
-    let capital = Decimal::from_str(&args.capital)
-        .ok()
-        .filter(|c| *c > Decimal::ZERO)
-        .ok_or_else(|| {
-            UsageError(format!(
-                "--capital {:?}: expected a positive amount",
-                args.capital
-            ))
-        })?;
-    let from = args
-        .from
-        .as_deref()
-        .map(|t| parse_time(t, "--from"))
-        .transpose()?;
-    let to = args
-        .to
-        .as_deref()
-        .map(|t| parse_time(t, "--to"))
-        .transpose()?;
-    if let (Some(from), Some(to)) = (from, to) {
-        if to <= from {
-            return Err(UsageError(format!("--to {to} is not after --from {from}")));
-        }
-    }
+    let symbols = super::parse_symbols(&args.symbols)?;
+    super::require_candle_files(&args.data, &symbols, &args.interval)?;
+    let capital = super::parse_capital(&args.capital)?;
+    let (from, to) = window(args)?;
     let mut config = BacktestConfig::new(args.data.clone(), symbols);
     config.interval.clone_from(&args.interval);
     config.from = from;
