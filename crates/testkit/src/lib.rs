@@ -15,8 +15,8 @@
 //!   updates injected from any chat, outages and 429 with `retry_after`).
 
 pub mod binance;
-pub mod datasources;
 pub mod coingecko;
+pub mod datasources;
 pub mod llm;
 pub mod pg;
 pub mod telegram;
