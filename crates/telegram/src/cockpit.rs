@@ -27,8 +27,9 @@ use serde_json::{json, Value};
 
 use crate::error::TelegramError;
 
-/// The state document the engine reads to know whether opening positions is paused.
-pub const PAUSE_DOCUMENT: &str = "control/trading";
+/// The state document the engine reads to know whether opening positions is paused: the
+/// engine's own name for it, so the bot and the live loop can never disagree.
+pub const PAUSE_DOCUMENT: &str = hybrid_engine::CONTROL_DOCUMENT;
 
 /// Closed trade pairs read per cohort for the P&L figures.
 const CLOSED_PAIRS_LIMIT: u32 = 10_000;

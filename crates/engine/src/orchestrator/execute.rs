@@ -445,12 +445,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
             }
         }
         for (symbol, state) in &self.symbols {
-            let base = symbol.base();
-            let held: Decimal = balances
-                .iter()
-                .filter(|b| b.asset == base)
-                .map(hybrid_exchange::Balance::total)
-                .sum();
+            let held = super::held_total(&balances, symbol);
             let price = state.last_price.map_or(Decimal::ZERO, Price::value);
             let open_buys: Decimal = state.grid.as_ref().map_or(Decimal::ZERO, |grid| {
                 grid.live_orders()

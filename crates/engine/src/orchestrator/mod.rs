@@ -403,9 +403,10 @@ impl<E: Exchange> HybridOrchestrator<E> {
             self.evaluate_and_switch(symbol, now).await?;
         }
         self.maybe_rebalance(now).await?;
-        let snapshot = self.equity(now).await?;
+        let balances = self.exchange.balances().await?;
+        let (snapshot, positions) = self.valuation(&balances, now);
         if self.history {
-            self.record_snapshot(&snapshot).await?;
+            self.record_snapshot(&snapshot, positions)?;
         }
         for event in self.guard.observe_portfolio(snapshot.equity, now) {
             self.journal.n_alerts += 1;
@@ -423,30 +424,42 @@ impl<E: Exchange> HybridOrchestrator<E> {
     /// The exchange's balances cannot be read.
     pub async fn equity(&self, now: Timestamp) -> Result<EquitySnapshot, OrchestratorError> {
         let balances = self.exchange.balances().await?;
-        let mut cash = Notional::ZERO;
-        let mut holdings = Notional::ZERO;
-        for balance in &balances {
-            if balance.asset == self.quote {
-                cash = cash + Notional::new(balance.total());
-            }
-        }
-        for (symbol, state) in &self.symbols {
-            let base = symbol.base();
-            let held: Decimal = balances
+        Ok(self.valuation(&balances, now).0)
+    }
+
+    /// Cash, holdings and the value held per symbol (coins at their last prices) from one
+    /// reading of the balances.
+    fn valuation(
+        &self,
+        balances: &[hybrid_exchange::Balance],
+        now: Timestamp,
+    ) -> (EquitySnapshot, BTreeMap<Symbol, Notional>) {
+        let cash = Notional::new(
+            balances
                 .iter()
-                .filter(|b| b.asset == base)
+                .filter(|b| b.asset == self.quote)
                 .map(hybrid_exchange::Balance::total)
-                .sum();
+                .sum(),
+        );
+        let mut holdings = Notional::ZERO;
+        let mut positions = BTreeMap::new();
+        for (symbol, state) in &self.symbols {
+            let held = held_total(balances, symbol);
             if let Some(price) = state.last_price {
-                holdings = holdings + Notional::new(held * price.value());
+                let value = Notional::new(held * price.value());
+                holdings = holdings + value;
+                if !held.is_zero() {
+                    positions.insert(symbol.clone(), value);
+                }
             }
         }
-        Ok(EquitySnapshot {
+        let snapshot = EquitySnapshot {
             time: now,
             cash,
             holdings,
             equity: cash + holdings,
-        })
+        };
+        (snapshot, positions)
     }
 
     async fn evaluate_and_switch(
@@ -576,20 +589,11 @@ impl<E: Exchange> HybridOrchestrator<E> {
     }
 
     /// Writes the hourly snapshot with the value held per symbol.
-    async fn record_snapshot(&self, snapshot: &EquitySnapshot) -> Result<(), OrchestratorError> {
-        let balances = self.exchange.balances().await?;
-        let mut positions = BTreeMap::new();
-        for (symbol, state) in &self.symbols {
-            let base = symbol.base();
-            let held: Decimal = balances
-                .iter()
-                .filter(|b| b.asset == base)
-                .map(hybrid_exchange::Balance::total)
-                .sum();
-            if let (Some(price), false) = (state.last_price, held.is_zero()) {
-                positions.insert(symbol.clone(), Notional::new(held * price.value()));
-            }
-        }
+    fn record_snapshot(
+        &self,
+        snapshot: &EquitySnapshot,
+        positions: BTreeMap<Symbol, Notional>,
+    ) -> Result<(), OrchestratorError> {
         self.store
             .record_equity_snapshot(&hybrid_store::EquityRecord {
                 at: snapshot.time,
@@ -639,6 +643,16 @@ impl<E: Exchange> HybridOrchestrator<E> {
         })?;
         Ok(())
     }
+}
+
+/// The total (free and locked) of `symbol`'s base coin in `balances`.
+pub(crate) fn held_total(balances: &[hybrid_exchange::Balance], symbol: &Symbol) -> Decimal {
+    let base = symbol.base();
+    balances
+        .iter()
+        .filter(|b| b.asset == base)
+        .map(hybrid_exchange::Balance::total)
+        .sum()
 }
 
 /// The manager's input from the detector's latest report; no report (too little history)
