@@ -14,10 +14,7 @@ use diesel::{
 use hybrid_core::{CohortId, Notional, Regime, Symbol, Timestamp, TradingMode};
 use rust_decimal::Decimal;
 
-use crate::{
-    error::StoreError,
-    store::{AnyConnection, Store},
-};
+use crate::{error::StoreError, raw::run_sql, store::Store};
 
 /// One mode decision of one symbol.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,26 +98,6 @@ struct EquityRow {
     positions: String,
 }
 
-/// `?` placeholders for SQLite, `$n` for PostgreSQL.
-fn placeholders(conn: &AnyConnection, sql: &str) -> String {
-    match conn {
-        AnyConnection::Sqlite(_) => sql.to_owned(),
-        AnyConnection::Pg(_) => {
-            let mut n = 0;
-            sql.chars()
-                .map(|c| {
-                    if c == '?' {
-                        n += 1;
-                        format!("${n}")
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect()
-        }
-    }
-}
-
 fn corrupt(table: &'static str, column: &'static str, value: &str, reason: String) -> StoreError {
     StoreError::Corrupt {
         table,
@@ -133,22 +110,6 @@ fn corrupt(table: &'static str, column: &'static str, value: &str, reason: Strin
 fn decimal(table: &'static str, column: &'static str, text: &str) -> Result<Decimal, StoreError> {
     text.parse::<Decimal>()
         .map_err(|e| corrupt(table, column, text, e.to_string()))
-}
-
-macro_rules! run_sql {
-    ($guard:expr, $sql:expr, |$q:ident| $bind:expr, $finish:ident) => {{
-        let sql = placeholders(&$guard, $sql);
-        match &mut *$guard {
-            AnyConnection::Sqlite(conn) => {
-                let $q = diesel::sql_query(sql.clone());
-                $bind.$finish(conn)
-            }
-            AnyConnection::Pg(conn) => {
-                let $q = diesel::sql_query(sql);
-                $bind.$finish(conn)
-            }
-        }
-    }};
 }
 
 impl Store {

@@ -18,6 +18,7 @@ mod orders;
 mod outbox;
 mod pairs;
 mod portfolio;
+mod raw;
 mod rows;
 mod schema;
 mod schema_learning;

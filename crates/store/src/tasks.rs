@@ -19,6 +19,7 @@ use hybrid_core::Timestamp;
 
 use crate::{
     error::StoreError,
+    raw::run_sql,
     store::{AnyConnection, Store},
 };
 
@@ -169,22 +170,15 @@ impl Store {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut guard = self.lock()?;
-        let sql_sqlite = "INSERT INTO task_runs (task, owner, started_at) VALUES (?, ?, ?) \
-                          RETURNING id AS n";
-        let sql_pg = "INSERT INTO task_runs (task, owner, started_at) VALUES ($1, $2, $3) \
-                      RETURNING id AS n";
-        let row: Count = match &mut *guard {
-            AnyConnection::Sqlite(conn) => diesel::sql_query(sql_sqlite)
+        let row: Count = run_sql!(
+            guard,
+            "INSERT INTO task_runs (task, owner, started_at) VALUES (?, ?, ?) RETURNING id AS n",
+            |q| q
                 .bind::<Text, _>(task)
                 .bind::<Text, _>(owner)
-                .bind::<BigInt, _>(at.as_millis())
-                .get_result(conn)?,
-            AnyConnection::Pg(conn) => diesel::sql_query(sql_pg)
-                .bind::<Text, _>(task)
-                .bind::<Text, _>(owner)
-                .bind::<BigInt, _>(at.as_millis())
-                .get_result(conn)?,
-        };
+                .bind::<BigInt, _>(at.as_millis()),
+            get_result
+        )?;
         Ok(row.n)
     }
 
@@ -194,24 +188,15 @@ impl Store {
     /// [`StoreError::Query`] on a database failure.
     pub fn finish_task_run(&self, id: i64, at: Timestamp, outcome: &str) -> Result<(), StoreError> {
         let mut guard = self.lock()?;
-        match &mut *guard {
-            AnyConnection::Sqlite(conn) => {
-                diesel::sql_query("UPDATE task_runs SET finished_at = ?, outcome = ? WHERE id = ?")
-                    .bind::<BigInt, _>(at.as_millis())
-                    .bind::<Text, _>(outcome)
-                    .bind::<BigInt, _>(id)
-                    .execute(conn)?;
-            }
-            AnyConnection::Pg(conn) => {
-                diesel::sql_query(
-                    "UPDATE task_runs SET finished_at = $1, outcome = $2 WHERE id = $3",
-                )
+        run_sql!(
+            guard,
+            "UPDATE task_runs SET finished_at = ?, outcome = ? WHERE id = ?",
+            |q| q
                 .bind::<BigInt, _>(at.as_millis())
                 .bind::<Text, _>(outcome)
-                .bind::<BigInt, _>(id)
-                .execute(conn)?;
-            }
-        }
+                .bind::<BigInt, _>(id),
+            execute
+        )?;
         Ok(())
     }
 
@@ -221,19 +206,13 @@ impl Store {
     /// [`StoreError::Query`] on a database failure.
     pub fn task_runs(&self, task: &str) -> Result<Vec<TaskRun>, StoreError> {
         let mut guard = self.lock()?;
-        let select = "SELECT id, task, owner, started_at, finished_at, outcome FROM task_runs";
-        let rows: Vec<TaskRunRow> = match &mut *guard {
-            AnyConnection::Sqlite(conn) => {
-                diesel::sql_query(format!("{select} WHERE task = ? ORDER BY started_at, id"))
-                    .bind::<Text, _>(task)
-                    .load(conn)?
-            }
-            AnyConnection::Pg(conn) => {
-                diesel::sql_query(format!("{select} WHERE task = $1 ORDER BY started_at, id"))
-                    .bind::<Text, _>(task)
-                    .load(conn)?
-            }
-        };
+        let rows: Vec<TaskRunRow> = run_sql!(
+            guard,
+            "SELECT id, task, owner, started_at, finished_at, outcome FROM task_runs \
+             WHERE task = ? ORDER BY started_at, id",
+            |q| q.bind::<Text, _>(task),
+            load
+        )?;
         Ok(rows
             .into_iter()
             .map(|r| TaskRun {
@@ -269,20 +248,11 @@ impl Store {
             }
             let cutoff = now.as_millis() - i64::from(table.keep_days) * Timestamp::DAY_MS;
             let mut guard = self.lock()?;
-            let n = match &mut *guard {
-                AnyConnection::Sqlite(conn) => diesel::sql_query(format!(
-                    "DELETE FROM {} WHERE {} < ? AND ({})",
-                    table.table, table.time_column, table.only_where
-                ))
-                .bind::<BigInt, _>(cutoff)
-                .execute(conn)?,
-                AnyConnection::Pg(conn) => diesel::sql_query(format!(
-                    "DELETE FROM {} WHERE {} < $1 AND ({})",
-                    table.table, table.time_column, table.only_where
-                ))
-                .bind::<BigInt, _>(cutoff)
-                .execute(conn)?,
-            };
+            let sql = format!(
+                "DELETE FROM {} WHERE {} < ? AND ({})",
+                table.table, table.time_column, table.only_where
+            );
+            let n = run_sql!(guard, &sql, |q| q.bind::<BigInt, _>(cutoff), execute)?;
             deleted.push((table.table, u64::try_from(n).unwrap_or(0)));
         }
         Ok(deleted)
@@ -290,19 +260,16 @@ impl Store {
 
     fn table_exists(&self, table: &str) -> Result<bool, StoreError> {
         let mut guard = self.lock()?;
-        let row: Count = match &mut *guard {
-            AnyConnection::Sqlite(conn) => diesel::sql_query(
-                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
-            )
-            .bind::<Text, _>(table)
-            .get_result(conn)?,
-            AnyConnection::Pg(conn) => diesel::sql_query(
+        let sql = match &*guard {
+            AnyConnection::Sqlite(_) => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?"
+            }
+            AnyConnection::Pg(_) => {
                 "SELECT COUNT(*) AS n FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = $1",
-            )
-            .bind::<Text, _>(table)
-            .get_result(conn)?,
+                 WHERE table_schema = current_schema() AND table_name = ?"
+            }
         };
+        let row: Count = run_sql!(guard, sql, |q| q.bind::<Text, _>(table), get_result)?;
         Ok(row.n > 0)
     }
 }
