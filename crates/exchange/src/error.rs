@@ -107,6 +107,16 @@ pub enum ExchangeError {
     /// applied in memory.
     #[error("exchange state storage: {0}")]
     Storage(String),
+    /// A candle file a replay reads is missing or malformed, e.g. "BTCUSDT-1h.csv line 7:
+    /// high below low". Not the exchange's fault: the message names the file and the line.
+    #[error("{0}")]
+    CandleFile(String),
+}
+
+impl From<hybrid_core::CsvError> for ExchangeError {
+    fn from(error: hybrid_core::CsvError) -> Self {
+        Self::CandleFile(error.to_string())
+    }
 }
 
 impl ExchangeError {
@@ -161,7 +171,8 @@ impl ExchangeError {
             | Self::RateLimited { .. }
             | Self::UnknownOutcome { .. }
             | Self::InvalidResponse(_)
-            | Self::Storage(_) => None,
+            | Self::Storage(_)
+            | Self::CandleFile(_) => None,
         }
     }
 

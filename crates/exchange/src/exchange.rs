@@ -1,5 +1,6 @@
-//! The [`Exchange`] trait: the operations every backend offers (Binance live/testnet, the paper
-//! exchange, the backtest exchange), in `hybrid-core` types.
+//! The exchange traits, split by what callers need: [`MarketData`] (public prices, rules and
+//! candles) and [`Account`] (balances, orders, own trades); [`Exchange`] is both. Implemented by
+//! Binance live/testnet, the paper exchange and the backtest exchange, in `hybrid-core` types.
 //!
 //! The trait uses native `async fn` in traits, written as `fn .. -> impl Future<..> + Send` so
 //! the futures can be spawned on a multi-threaded runtime. It is therefore not object safe:
@@ -9,7 +10,7 @@
 //! Every order carries **our** client order id ([`OrderRequest::client_order_id`]); it is the
 //! key that makes an unknown outcome resolvable (`apis.md` §1.12) and a retry safe.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use hybrid_core::{
     Asset, Candle, ClientOrderId, CohortId, Fill, Notional, Order, OrderKind, OrderStatus, Price,
@@ -50,7 +51,7 @@ pub struct OrderAck {
     /// The order with its exchange id, status and executed amounts.
     pub order: Order,
     /// Fills that happened during placement (Binance `fills` in a FULL response); later fills
-    /// are reported by [`Exchange::my_trades`].
+    /// are reported by [`Account::my_trades`].
     pub fills: Vec<Fill>,
 }
 
@@ -124,10 +125,12 @@ pub struct Ticker24h {
     pub quote_volume: Notional,
 }
 
-/// The operations Hybrid needs from an exchange (`trading-core.md` §1.1, with client order
-/// ids everywhere). All methods are `&self`: backends use interior mutability, so one instance
-/// can be shared by several cohorts.
-pub trait Exchange: Send + Sync {
+/// Public market data: the exchange's clock, its trading rules, prices and candles. Needs no
+/// account; the polling feed, the scanners and the start-up filter lookup use it.
+///
+/// All methods are `&self`: implementations use interior mutability, so one client can be
+/// shared (through an `Arc`) by every part of the process that needs it.
+pub trait MarketData: Send + Sync {
     /// The exchange's clock (UTC ms), for the `-1021` time re-sync.
     ///
     /// # Errors
@@ -192,7 +195,12 @@ pub trait Exchange: Send + Sync {
         end: Option<Timestamp>,
         limit: Option<u32>,
     ) -> impl Future<Output = Result<Vec<Candle>, ExchangeError>> + Send;
+}
 
+/// An account on an exchange: balances, orders and our own trades (`trading-core.md` §1.1,
+/// with client order ids everywhere). This is all a strategy's executor needs; prices come to
+/// it with the market events, not from here.
+pub trait Account: Send + Sync {
     /// Every asset balance of the account (zero balances may be omitted).
     ///
     /// # Errors
@@ -206,7 +214,7 @@ pub trait Exchange: Send + Sync {
     /// [`ExchangeError::InsufficientBalance`], [`ExchangeError::Api`],
     /// [`ExchangeError::RateLimited`]); [`ExchangeError::DuplicateOrder`] when an open order
     /// already has this client id; [`ExchangeError::UnknownOutcome`] when the order may or may
-    /// not have been placed (resolve with [`Exchange::query_order`] by client id).
+    /// not have been placed (resolve with [`Account::query_order`] by client id).
     fn place_order(
         &self,
         request: &OrderRequest,
@@ -243,7 +251,8 @@ pub trait Exchange: Send + Sync {
         symbol: Option<&Symbol>,
     ) -> impl Future<Output = Result<Vec<Order>, ExchangeError>> + Send;
 
-    /// Our trades (fills) on one symbol, oldest first.
+    /// Our trades (fills) on one symbol, oldest first: one page (Binance: at most 1000).
+    /// [`trades_since`] reads every page.
     ///
     /// # Errors
     /// Connectivity, rate-limit or response errors.
@@ -252,6 +261,140 @@ pub trait Exchange: Send + Sync {
         symbol: &Symbol,
         from: TradesFrom,
     ) -> impl Future<Output = Result<Vec<Fill>, ExchangeError>> + Send;
+}
+
+/// Both halves: a full exchange client (Binance, the simulated exchange). Implemented for
+/// every type that is both [`MarketData`] and [`Account`].
+pub trait Exchange: MarketData + Account {}
+
+impl<T: MarketData + Account> Exchange for T {}
+
+impl<T: MarketData + ?Sized> MarketData for Arc<T> {
+    fn server_time(&self) -> impl Future<Output = Result<Timestamp, ExchangeError>> + Send {
+        (**self).server_time()
+    }
+
+    fn exchange_info(
+        &self,
+    ) -> impl Future<Output = Result<Vec<SymbolFilters>, ExchangeError>> + Send {
+        (**self).exchange_info()
+    }
+
+    fn symbol_filters(
+        &self,
+        symbol: &Symbol,
+    ) -> impl Future<Output = Result<SymbolFilters, ExchangeError>> + Send {
+        (**self).symbol_filters(symbol)
+    }
+
+    fn ticker_price(
+        &self,
+        symbol: &Symbol,
+    ) -> impl Future<Output = Result<Price, ExchangeError>> + Send {
+        (**self).ticker_price(symbol)
+    }
+
+    fn ticker_prices(
+        &self,
+    ) -> impl Future<Output = Result<Vec<TickerPrice>, ExchangeError>> + Send {
+        (**self).ticker_prices()
+    }
+
+    fn ticker_24h(
+        &self,
+        symbol: &Symbol,
+    ) -> impl Future<Output = Result<Ticker24h, ExchangeError>> + Send {
+        (**self).ticker_24h(symbol)
+    }
+
+    fn klines(
+        &self,
+        symbol: &Symbol,
+        interval: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        limit: Option<u32>,
+    ) -> impl Future<Output = Result<Vec<Candle>, ExchangeError>> + Send {
+        (**self).klines(symbol, interval, start, end, limit)
+    }
+}
+
+impl<T: Account + ?Sized> Account for Arc<T> {
+    fn balances(&self) -> impl Future<Output = Result<Vec<Balance>, ExchangeError>> + Send {
+        (**self).balances()
+    }
+
+    fn place_order(
+        &self,
+        request: &OrderRequest,
+    ) -> impl Future<Output = Result<OrderAck, ExchangeError>> + Send {
+        (**self).place_order(request)
+    }
+
+    fn query_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> impl Future<Output = Result<Order, ExchangeError>> + Send {
+        (**self).query_order(symbol, order)
+    }
+
+    fn cancel_order(
+        &self,
+        symbol: &Symbol,
+        order: &OrderRef,
+    ) -> impl Future<Output = Result<Order, ExchangeError>> + Send {
+        (**self).cancel_order(symbol, order)
+    }
+
+    fn open_orders(
+        &self,
+        symbol: Option<&Symbol>,
+    ) -> impl Future<Output = Result<Vec<Order>, ExchangeError>> + Send {
+        (**self).open_orders(symbol)
+    }
+
+    fn my_trades(
+        &self,
+        symbol: &Symbol,
+        from: TradesFrom,
+    ) -> impl Future<Output = Result<Vec<Fill>, ExchangeError>> + Send {
+        (**self).my_trades(symbol, from)
+    }
+}
+
+/// Pages of own trades [`trades_since`] reads at most in one call (Binance: 1 000 per page).
+pub const MAX_TRADE_PAGES: usize = 20;
+
+/// Every own trade of `symbol` from `from` on, oldest first, reading page after page (at most
+/// [`MAX_TRADE_PAGES`]): the one way the system catches up with an account's trades, used by
+/// the Binance venue on each candle and by reconciliation.
+///
+/// # Errors
+/// The account's errors; pages read before a failure are lost with it (the caller's cursor
+/// did not move, so the next call reads them again).
+pub async fn trades_since<A: Account + ?Sized>(
+    account: &A,
+    symbol: &Symbol,
+    from: TradesFrom,
+) -> Result<Vec<Fill>, ExchangeError> {
+    let mut all: Vec<Fill> = Vec::new();
+    let mut from = from;
+    for _ in 0..MAX_TRADE_PAGES {
+        let mut page = account.my_trades(symbol, from).await?;
+        page.sort_by_key(|f| f.trade_id);
+        page.retain(|f| all.last().is_none_or(|last| f.trade_id > last.trade_id));
+        let Some(last) = page.last().map(|f| f.trade_id) else {
+            break;
+        };
+        all.extend(page);
+        let next = TradesFrom::TradeId(last + 1);
+        if next == from {
+            break;
+        }
+        from = next;
+    }
+    Ok(all)
 }
 
 impl OrderRequest {

@@ -2,17 +2,16 @@
 //!
 //! [`MarketFeed`] is the seam: the engine pulls [`MarketEvent`]s from it and does not know
 //! whether they come from Binance (a polling feed, implemented with the Binance client) or from
-//! candle files ([`CandleReplayFeed`]).
+//! candle files ([`CandleFeed`], the one type that merges candle files by open time).
 
 use std::{
-    fs::File,
     future::Future,
-    io::{BufRead, BufReader},
-    path::Path,
+    iter::Peekable,
+    path::{Path, PathBuf},
     time::Duration,
 };
 
-use hybrid_core::{Candle, CandleCsvReader, Price, Symbol, Timestamp};
+use hybrid_core::{Candle, CandleCsvReader, CsvError, Price, Symbol, Timestamp};
 
 use crate::error::ExchangeError;
 
@@ -37,23 +36,25 @@ pub enum MarketEvent {
     },
 }
 
-/// A source of market events, pulled one at a time.
+/// A source of market events, pulled a batch at a time.
 ///
 /// Written with `impl Future + Send` (native async in traits): the engine is generic over its
 /// feed.
 pub trait MarketFeed: Send {
-    /// The next event, waiting as long as the feed's pace requires; `None` when the feed has
-    /// ended (a replay ran out of candles).
+    /// The next batch of events, waiting as long as the feed's pace requires; `None` when the
+    /// feed has ended (a replay ran out of candles). A replay's batch is every candle sharing
+    /// the next open time; a live feed's batch is what one poll brought (prices first, then the
+    /// candles that closed, oldest first). Never an empty batch.
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] for unreadable data (a bad CSV line names its file
-    /// and line); connectivity errors for live feeds.
-    fn next_event(
+    /// [`ExchangeError::CandleFile`] for unreadable candle files (the file and line named);
+    /// connectivity errors for live feeds.
+    fn next_batch(
         &mut self,
-    ) -> impl Future<Output = Result<Option<MarketEvent>, ExchangeError>> + Send;
+    ) -> impl Future<Output = Result<Option<Vec<MarketEvent>>, ExchangeError>> + Send;
 }
 
-/// How fast a [`CandleReplayFeed`] plays.
+/// How fast a [`CandleFeed`] plays.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ReplaySpeed {
     /// No waiting at all (backtests, tests).
@@ -63,94 +64,159 @@ pub enum ReplaySpeed {
     Factor(f64),
 }
 
-/// One candle file being read.
-#[derive(Debug)]
-struct Source<R> {
-    symbol: Symbol,
-    reader: CandleCsvReader<R>,
-    next: Option<Candle>,
-}
+/// One symbol's candles, oldest first, from anywhere: a CSV file or memory (benchmarks of the
+/// loop without the parsing).
+pub type CandleSource = Box<dyn Iterator<Item = Result<Candle, CsvError>> + Send>;
 
-/// Plays candle CSV files (`open_time_ms,open,high,low,close,volume`) as if live: several
-/// symbols merged by open time (ties in the order the files were given), streamed, never
-/// loaded whole.
-#[derive(Debug)]
-pub struct CandleReplayFeed<R = BufReader<File>> {
-    sources: Vec<Source<R>>,
+/// Candles of several symbols sharing one open time.
+pub type CandleGroup = (Timestamp, Vec<(Symbol, Candle)>);
+
+/// The one candle feed: several symbols' candle streams merged by open time, streamed and
+/// never loaded whole. Every command that replays candles (backtests of every kind, `run
+/// --market replay:DIR`) reads them through it, so they all see the same groups in the same
+/// order: every candle sharing an open time, in the order the symbols were given.
+pub struct CandleFeed {
+    streams: Vec<(Symbol, Peekable<CandleSource>)>,
     speed: ReplaySpeed,
     last_time: Option<Timestamp>,
 }
 
-impl CandleReplayFeed<BufReader<File>> {
-    /// Opens `<dir>/<SYMBOL>-<interval>.csv` for each symbol (the layout of `fetch-klines` and
-    /// `../shared/data/klines`).
+impl std::fmt::Debug for CandleFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let symbols: Vec<&str> = self.streams.iter().map(|(s, _)| s.as_str()).collect();
+        f.debug_struct("CandleFeed")
+            .field("symbols", &symbols)
+            .field("speed", &self.speed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `DIR/SYMBOL-INTERVAL.csv`: the layout of `fetch-klines` and `../shared/data/klines`.
+#[must_use]
+pub fn candle_path(dir: &Path, symbol: &Symbol, interval: &str) -> PathBuf {
+    dir.join(format!("{symbol}-{interval}.csv"))
+}
+
+impl CandleFeed {
+    /// Opens `DIR/SYMBOL-INTERVAL.csv` for each symbol.
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] naming a file that cannot be opened or read.
+    /// [`ExchangeError::CandleFile`] naming a file that cannot be opened.
     pub fn open_dir(
         dir: &Path,
         symbols: &[Symbol],
         interval: &str,
         speed: ReplaySpeed,
     ) -> Result<Self, ExchangeError> {
-        let readers = symbols
-            .iter()
-            .map(|symbol| {
-                let path = dir.join(format!("{symbol}-{interval}.csv"));
-                let reader = CandleCsvReader::open(&path).map_err(csv_error)?;
-                Ok((symbol.clone(), reader))
-            })
-            .collect::<Result<Vec<_>, ExchangeError>>()?;
-        Self::from_readers(readers, speed)
+        let mut sources = Vec::with_capacity(symbols.len());
+        for symbol in symbols {
+            let reader = CandleCsvReader::open(&candle_path(dir, symbol, interval))
+                .map_err(ExchangeError::from)?;
+            let source: CandleSource = Box::new(reader);
+            sources.push((symbol.clone(), source));
+        }
+        Self::from_sources(sources, speed)
     }
-}
 
-impl<R: BufRead> CandleReplayFeed<R> {
-    /// A feed over already opened readers, one per symbol.
+    /// A feed over already opened sources, one per symbol.
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] when a source's header or first row is bad.
-    pub fn from_readers(
-        readers: Vec<(Symbol, CandleCsvReader<R>)>,
+    /// [`ExchangeError::InvalidRequest`] with no source at all.
+    pub fn from_sources(
+        sources: Vec<(Symbol, CandleSource)>,
         speed: ReplaySpeed,
     ) -> Result<Self, ExchangeError> {
-        let mut sources = Vec::with_capacity(readers.len());
-        for (symbol, mut reader) in readers {
-            let next = reader.next().transpose().map_err(csv_error)?;
-            sources.push(Source {
-                symbol,
-                reader,
-                next,
-            });
+        if sources.is_empty() {
+            return Err(ExchangeError::InvalidRequest(
+                "no symbols to replay".to_owned(),
+            ));
         }
+        let streams = sources
+            .into_iter()
+            .map(|(symbol, source)| (symbol, source.peekable()))
+            .collect();
         Ok(Self {
-            sources,
+            streams,
             speed,
             last_time: None,
         })
     }
 
-    /// The next candle of all sources by open time, without waiting.
+    /// Drops every candle opening before `start` (e.g. history before a backtest's warm-up).
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] for a bad row (file and line named).
-    pub fn next_candle(&mut self) -> Result<Option<(Symbol, Candle)>, ExchangeError> {
-        let earliest = self
-            .sources
-            .iter()
-            .enumerate()
-            .filter_map(|(idx, s)| s.next.map(|c| (c.open_time(), idx)))
-            .min();
-        let Some((_, source_idx)) = earliest else {
-            return Ok(None);
-        };
-        let source = &mut self.sources[source_idx];
-        let candle = source.next.take();
-        source.next = source.reader.next().transpose().map_err(csv_error)?;
-        Ok(candle.map(|c| (source.symbol.clone(), c)))
+    /// [`ExchangeError::CandleFile`] for a bad row among the dropped ones.
+    pub fn skip_before(&mut self, start: Timestamp) -> Result<(), ExchangeError> {
+        for (_, stream) in &mut self.streams {
+            while let Some(next) = stream.peek() {
+                match next {
+                    Ok(candle) if candle.open_time() >= start => break,
+                    Ok(_) => {
+                        stream.next();
+                    }
+                    Err(_) => {
+                        if let Some(Err(error)) = stream.next() {
+                            return Err(error.into());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// How long to wait before delivering a candle opening at `open_time`.
+    /// Each symbol's next candle without consuming it (`None` for a symbol whose stream ended),
+    /// in the order the symbols were given: a replay takes its filters from them.
+    ///
+    /// # Errors
+    /// [`ExchangeError::CandleFile`] for a bad row.
+    pub fn peek_firsts(&mut self) -> Result<Vec<(Symbol, Option<Candle>)>, ExchangeError> {
+        let mut firsts = Vec::with_capacity(self.streams.len());
+        for (symbol, stream) in &mut self.streams {
+            if matches!(stream.peek(), Some(Err(_))) {
+                if let Some(Err(error)) = stream.next() {
+                    return Err(error.into());
+                }
+            }
+            let first = stream.peek().and_then(|c| c.as_ref().ok()).copied();
+            firsts.push((symbol.clone(), first));
+        }
+        Ok(firsts)
+    }
+
+    /// The next open time and every symbol's candle at it (symbols without one are absent),
+    /// without waiting.
+    ///
+    /// # Errors
+    /// [`ExchangeError::CandleFile`] for a bad row (file and line named).
+    pub fn next_group(&mut self) -> Result<Option<CandleGroup>, ExchangeError> {
+        let mut earliest: Option<Timestamp> = None;
+        for (_, stream) in &mut self.streams {
+            if matches!(stream.peek(), Some(Err(_))) {
+                if let Some(Err(error)) = stream.next() {
+                    return Err(error.into());
+                }
+            }
+            if let Some(Ok(candle)) = stream.peek() {
+                let t = candle.open_time();
+                earliest = Some(earliest.map_or(t, |e| e.min(t)));
+            }
+        }
+        let Some(time) = earliest else {
+            return Ok(None);
+        };
+        let mut group = Vec::new();
+        for (symbol, stream) in &mut self.streams {
+            if let Some(Ok(candle)) =
+                stream.next_if(|c| c.as_ref().is_ok_and(|c| c.open_time() == time))
+            {
+                group.push((symbol.clone(), candle));
+            }
+        }
+        Ok(Some((time, group)))
+    }
+
+    /// How long to wait before delivering candles opening at `open_time`.
     fn delay_before(&mut self, open_time: Timestamp) -> Duration {
         let previous = self.last_time.replace(open_time);
         match (self.speed, previous) {
@@ -165,21 +231,22 @@ impl<R: BufRead> CandleReplayFeed<R> {
     }
 }
 
-impl<R: BufRead + Send> MarketFeed for CandleReplayFeed<R> {
-    async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {
-        let Some((symbol, candle)) = self.next_candle()? else {
+impl MarketFeed for CandleFeed {
+    async fn next_batch(&mut self) -> Result<Option<Vec<MarketEvent>>, ExchangeError> {
+        let Some((open_time, group)) = self.next_group()? else {
             return Ok(None);
         };
-        let delay = self.delay_before(candle.open_time());
+        let delay = self.delay_before(open_time);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        Ok(Some(MarketEvent::Candle { symbol, candle }))
+        Ok(Some(
+            group
+                .into_iter()
+                .map(|(symbol, candle)| MarketEvent::Candle { symbol, candle })
+                .collect(),
+        ))
     }
-}
-
-fn csv_error(error: hybrid_core::CsvError) -> ExchangeError {
-    ExchangeError::InvalidResponse(error.to_string())
 }
 
 #[cfg(test)]
@@ -188,12 +255,15 @@ mod tests {
 
     use super::*;
 
-    fn reader(rows: &[(i64, &str)]) -> CandleCsvReader<Cursor<Vec<u8>>> {
+    fn reader(rows: &[(i64, &str)]) -> CandleSource {
         let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
         for (time, price) in rows {
             text.push_str(&format!("{time},{price},{price},{price},{price},1\n"));
         }
-        CandleCsvReader::new(Cursor::new(text.into_bytes()), "test.csv")
+        Box::new(CandleCsvReader::new(
+            Cursor::new(text.into_bytes()),
+            "test.csv",
+        ))
     }
 
     fn symbol(code: &str) -> Symbol {
@@ -209,14 +279,19 @@ mod tests {
                 reader(&[(0, "10"), (60_000, "11"), (180_000, "12")]),
             ),
         ];
-        let mut feed = CandleReplayFeed::from_readers(readers, ReplaySpeed::Fast).unwrap();
+        let mut feed = CandleFeed::from_sources(readers, ReplaySpeed::Fast).unwrap();
         let mut order = Vec::new();
-        while let Some(event) = feed.next_event().await.unwrap() {
-            let MarketEvent::Candle { symbol, candle } = event else {
-                panic!("a replay yields candles only");
-            };
-            order.push((symbol.to_string(), candle.open_time().as_millis()));
+        let mut batches = 0;
+        while let Some(batch) = feed.next_batch().await.unwrap() {
+            batches += 1;
+            for event in batch {
+                let MarketEvent::Candle { symbol, candle } = event else {
+                    panic!("a replay yields candles only");
+                };
+                order.push((symbol.to_string(), candle.open_time().as_millis()));
+            }
         }
+        assert_eq!(batches, 4, "one batch per open time");
         let expected = [
             ("BTCUSDT", 0),
             ("ETHUSDT", 0),
@@ -234,7 +309,7 @@ mod tests {
     #[test]
     fn speed_factor_scales_the_gap_between_candles() {
         let readers = vec![(symbol("BTCUSDT"), reader(&[]))];
-        let mut feed = CandleReplayFeed::from_readers(readers, ReplaySpeed::Factor(60.0)).unwrap();
+        let mut feed = CandleFeed::from_sources(readers, ReplaySpeed::Factor(60.0)).unwrap();
         assert_eq!(feed.delay_before(Timestamp::from_millis(0)), Duration::ZERO);
         assert_eq!(
             feed.delay_before(Timestamp::from_millis(60_000)),
@@ -249,13 +324,19 @@ mod tests {
     #[test]
     fn a_bad_row_names_file_and_line() {
         let text = "open_time_ms,open,high,low,close,volume\n0,1,1,1,1,1\n60000,x,1,1,1,1\n";
-        let readers = vec![(
-            symbol("BTCUSDT"),
-            CandleCsvReader::new(Cursor::new(text.as_bytes().to_vec()), "btc.csv"),
-        )];
-        let mut feed = CandleReplayFeed::from_readers(readers, ReplaySpeed::Fast).unwrap();
-        let error = feed.next_candle().unwrap_err();
-        assert!(error.to_string().contains("btc.csv"), "{error}");
+        let source: CandleSource = Box::new(CandleCsvReader::new(
+            Cursor::new(text.as_bytes().to_vec()),
+            "btc.csv",
+        ));
+        let mut feed =
+            CandleFeed::from_sources(vec![(symbol("BTCUSDT"), source)], ReplaySpeed::Fast).unwrap();
+        feed.next_group().unwrap();
+        let error = feed.next_group().unwrap_err().to_string();
+        assert!(error.contains("btc.csv"), "{error}");
+        assert!(
+            !error.contains("exchange"),
+            "a file problem, not the exchange's: {error}"
+        );
     }
 
     #[tokio::test]
@@ -265,14 +346,15 @@ mod tests {
             std::path::PathBuf::from,
         );
         let symbols = [symbol("BTCUSDT"), symbol("ETHUSDT")];
-        let mut feed = CandleReplayFeed::open_dir(&dir, &symbols, "1m", ReplaySpeed::Fast).unwrap();
+        let mut feed = CandleFeed::open_dir(&dir, &symbols, "1m", ReplaySpeed::Fast).unwrap();
         let mut previous = Timestamp::from_millis(0);
         for _ in 0..1000 {
-            let Some(MarketEvent::Candle { candle, .. }) = feed.next_event().await.unwrap() else {
+            let Some((time, group)) = feed.next_group().unwrap() else {
                 panic!("the files hold more than 1000 candles");
             };
-            assert!(candle.open_time() >= previous);
-            previous = candle.open_time();
+            assert!(time > previous && !group.is_empty());
+            assert!(group.iter().all(|(_, c)| c.open_time() == time));
+            previous = time;
         }
     }
 }

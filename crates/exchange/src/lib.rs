@@ -1,16 +1,17 @@
 //! The exchange layer of Hybrid.
 //!
-//! Everything that trades goes through the async [`Exchange`] trait, whose results are
-//! `hybrid-core` types and whose failures are one [`ExchangeError`] taxonomy split by cause
-//! (connectivity, API rejection, filters, balance, rate limit, unknown outcome). Callers are
-//! generic over `E: Exchange`, so the same engine runs against Binance, the paper exchange and
-//! the backtest exchange.
+//! The exchange traits are split by what callers need: [`MarketData`] (prices, rules, candles)
+//! and [`Account`] (balances, orders, own trades); [`Exchange`] is both. A [`Venue`] is an
+//! account that also sees each market event first and answers with the fills it caused: the
+//! engine's one loop drives every backend through it. Results are `hybrid-core` types and
+//! failures one [`ExchangeError`] taxonomy split by cause (connectivity, API rejection,
+//! filters, balance, rate limit, unknown outcome).
 //!
 //! The simulated backends share one synchronous [`MatchingEngine`] (no tokio inside): the
 //! backtest venue [`SimExchange`] drives it with candles on a `SimClock`, the paper exchange
 //! [`PaperExchange`] with live prices, and the fake Binance server of `hybrid-testkit` wraps it
-//! too. Market data arrives through a [`MarketFeed`]; [`CandleReplayFeed`] plays candle CSV
-//! files as if live.
+//! too. Market data arrives through a [`MarketFeed`]: [`PollingFeed`] live, [`CandleFeed`]
+//! (the one merger of candle files by open time) for every replay.
 
 pub mod binance;
 mod error;
@@ -19,17 +20,23 @@ mod feed;
 mod matching;
 mod paper;
 mod polling;
+mod shared_engine;
 mod sim;
 mod venue;
 
 pub use crate::{
     error::ExchangeError,
     exchange::{
-        Balance, Exchange, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice, TradesFrom,
+        trades_since, Account, Balance, Exchange, MarketData, OrderAck, OrderRef, OrderRequest,
+        Ticker24h, TickerPrice, TradesFrom, MAX_TRADE_PAGES,
     },
-    feed::{CandleReplayFeed, MarketEvent, MarketFeed, ReplaySpeed},
+    feed::{
+        candle_path as candle_file, CandleFeed, CandleGroup, CandleSource, MarketEvent, MarketFeed,
+        ReplaySpeed,
+    },
     matching::{candle_path, MatchingConfig, MatchingEngine, MatchingState, PartialFillConfig},
     paper::{JsonFilePaperStore, MemoryPaperStore, PaperExchange, PaperStateStore},
     polling::PollingFeed,
     sim::{SimConfig, SimExchange},
+    venue::Venue,
 };

@@ -1,7 +1,7 @@
-//! [`PaperExchange`]: paper trading on real prices. Market data (prices, candles, filters, 24 h
-//! statistics) comes from another [`Exchange`] (normally the Binance client without keys);
-//! orders are matched locally by the shared [`MatchingEngine`] on the prices the caller feeds
-//! with [`PaperExchange::on_price`], and the account is persisted through a
+//! [`PaperExchange`]: paper trading on real prices. It is an [`Account`] and a [`Venue`] only:
+//! market data (filters, candles) comes from elsewhere (normally the Binance client without
+//! keys); orders are matched locally by the shared [`MatchingEngine`] on the prices the run's
+//! market events bring ([`Venue::on_market`]), and the account is persisted through a
 //! [`PaperStateStore`] after every change, so a restart continues where it stopped.
 //!
 //! Compared with the old paper exchange (`trading-core.md` §1.7): fees are charged once, limit
@@ -14,14 +14,14 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use hybrid_core::{Candle, Clock, Fill, Order, Price, Symbol, SymbolFilters, Timestamp};
+use hybrid_core::{Candle, Clock, Fill, Order, Price, Symbol, SymbolFilters};
 
 use crate::{
     error::ExchangeError,
-    exchange::{
-        Balance, Exchange, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice, TradesFrom,
-    },
+    exchange::{Account, Balance, OrderAck, OrderRef, OrderRequest, TradesFrom},
+    feed::MarketEvent,
     matching::{MatchingConfig, MatchingEngine, MatchingState},
+    shared_engine::SharedEngine,
     venue::Venue,
 };
 
@@ -115,32 +115,29 @@ impl PaperStateStore for JsonFilePaperStore {
     }
 }
 
-/// Paper trading: market data from `D`, orders matched locally, account saved in `S`.
-pub struct PaperExchange<D, S> {
-    market_data: D,
+/// Paper trading: orders matched locally on the market events' prices, account saved in `S`.
+pub struct PaperExchange<S> {
     store: S,
     clock: Arc<dyn Clock>,
-    venue: Venue,
+    venue: SharedEngine,
 }
 
-impl<D: std::fmt::Debug, S: std::fmt::Debug> std::fmt::Debug for PaperExchange<D, S> {
+impl<S: std::fmt::Debug> std::fmt::Debug for PaperExchange<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PaperExchange")
-            .field("market_data", &self.market_data)
             .field("store", &self.store)
             .field("venue", &self.venue)
             .finish_non_exhaustive()
     }
 }
 
-impl<D: Exchange, S: PaperStateStore> PaperExchange<D, S> {
+impl<S: PaperStateStore> PaperExchange<S> {
     /// Opens the paper account: continues the saved state if `store` has one, otherwise starts
     /// with `initial_balances` (e.g. 1,000 USDT free).
     ///
     /// # Errors
     /// [`ExchangeError::Storage`] when the saved state cannot be read.
     pub fn open(
-        market_data: D,
         store: S,
         clock: Arc<dyn Clock>,
         config: MatchingConfig,
@@ -152,10 +149,9 @@ impl<D: Exchange, S: PaperStateStore> PaperExchange<D, S> {
             None => MatchingEngine::new(config, filters, initial_balances),
         };
         Ok(Self {
-            market_data,
             store,
             clock,
-            venue: Venue::new(engine),
+            venue: SharedEngine::new(engine),
         })
     }
 
@@ -176,11 +172,6 @@ impl<D: Exchange, S: PaperStateStore> PaperExchange<D, S> {
     /// [`ExchangeError::Storage`] when the fills cannot be saved (they happened in memory).
     pub fn on_candle(&self, symbol: &Symbol, candle: &Candle) -> Result<Vec<Fill>, ExchangeError> {
         self.mutate(|engine| Ok(engine.on_candle(symbol, candle)))
-    }
-
-    /// The market-data source.
-    pub fn market_data(&self) -> &D {
-        &self.market_data
     }
 
     /// Runs an engine operation and saves the state when it succeeded (and, for fills, when
@@ -222,44 +213,18 @@ impl Persisted for Order {
     }
 }
 
-impl<D: Exchange, S: PaperStateStore> Exchange for PaperExchange<D, S> {
-    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
-        Ok(self.clock.now())
+/// A candle fills the resting orders along its path, a price tick those it trades through; the
+/// account is saved when anything filled.
+impl<S: PaperStateStore> Venue for PaperExchange<S> {
+    async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        match event {
+            MarketEvent::Candle { symbol, candle } => self.on_candle(symbol, candle),
+            MarketEvent::Price { symbol, price, .. } => self.on_price(symbol, *price),
+        }
     }
+}
 
-    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
-        self.market_data.exchange_info().await
-    }
-
-    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
-        self.market_data.symbol_filters(symbol).await
-    }
-
-    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
-        self.market_data.ticker_price(symbol).await
-    }
-
-    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
-        self.market_data.ticker_prices().await
-    }
-
-    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
-        self.market_data.ticker_24h(symbol).await
-    }
-
-    async fn klines(
-        &self,
-        symbol: &Symbol,
-        interval: &str,
-        start: Option<Timestamp>,
-        end: Option<Timestamp>,
-        limit: Option<u32>,
-    ) -> Result<Vec<hybrid_core::Candle>, ExchangeError> {
-        self.market_data
-            .klines(symbol, interval, start, end, limit)
-            .await
-    }
-
+impl<S: PaperStateStore> Account for PaperExchange<S> {
     async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
         Ok(self.venue.with(|engine| engine.balances()))
     }
@@ -297,24 +262,18 @@ impl<D: Exchange, S: PaperStateStore> Exchange for PaperExchange<D, S> {
 
 #[cfg(test)]
 mod tests {
-    use hybrid_core::{OrderKind, OrderStatus, Side, SimClock};
+    use hybrid_core::{OrderKind, OrderStatus, Side, SimClock, Timestamp};
     use rust_decimal::Decimal;
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::{
-        matching::tests as engine_tests,
-        sim::{SimConfig, SimExchange},
-    };
+    use crate::matching::tests as engine_tests;
 
-    type Paper<S> = PaperExchange<SimExchange, S>;
+    type Paper<S> = PaperExchange<S>;
 
     fn open<S: PaperStateStore>(store: S, clock: &Arc<SimClock>) -> Paper<S> {
-        let data_engine = engine_tests::engine_with(MatchingConfig::default());
-        let market_data = SimExchange::new(data_engine, Arc::clone(clock), SimConfig::default());
         let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
         PaperExchange::open(
-            market_data,
             store,
             clock,
             MatchingConfig::default(),
@@ -443,9 +402,9 @@ mod tests {
         );
     }
 
-    /// Callers are generic over `E: Exchange` and spawn its futures on a multi-threaded
+    /// Callers are generic over `A: Account` and spawn its futures on a multi-threaded
     /// runtime; this only compiles if the trait's futures are `Send`.
-    async fn place_via<E: Exchange + 'static>(exchange: Arc<E>, request: OrderRequest) -> OrderAck {
+    async fn place_via<A: Account + 'static>(exchange: Arc<A>, request: OrderRequest) -> OrderAck {
         tokio::spawn(async move { exchange.place_order(&request).await })
             .await
             .unwrap()

@@ -15,7 +15,7 @@ use hybrid_core::{kline_interval_ms, Clock, Symbol, Timestamp, KLINE_INTERVALS};
 
 use crate::{
     error::ExchangeError,
-    exchange::Exchange,
+    exchange::MarketData,
     feed::{MarketEvent, MarketFeed},
 };
 
@@ -44,7 +44,7 @@ impl<E> std::fmt::Debug for PollingFeed<E> {
     }
 }
 
-impl<E: Exchange + Send + Sync> PollingFeed<E> {
+impl<E: MarketData> PollingFeed<E> {
     /// A feed over `symbols`. Candles closed before `start` are not replayed: the first poll
     /// emits only the latest closed candle of each symbol, so indicators can start from it.
     ///
@@ -80,6 +80,15 @@ impl<E: Exchange + Send + Sync> PollingFeed<E> {
             queue: VecDeque::new(),
             polled_once: false,
         })
+    }
+
+    /// Continues after candles already traded: every symbol's candles opening after
+    /// `last_open_time` are delivered (up to 1000 per symbol and round), so a restart misses
+    /// nothing that closed while the process was down.
+    pub fn resume_after(&mut self, last_open_time: Timestamp) {
+        for symbol in &self.symbols {
+            self.last_open_time.insert(symbol.clone(), last_open_time);
+        }
     }
 
     /// One round of requests: last prices first (one request for all symbols), then each
@@ -133,10 +142,11 @@ impl<E: Exchange + Send + Sync> PollingFeed<E> {
     }
 }
 
-impl<E: Exchange + Send + Sync> MarketFeed for PollingFeed<E> {
-    /// Waits for the next round when nothing is queued. A live feed never ends; an error is
-    /// returned to the caller, who decides whether to retry (the next call polls again).
-    async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {
+impl<E: MarketData> MarketFeed for PollingFeed<E> {
+    /// Waits for the next round, then returns what it brought (a round with nothing new is
+    /// followed by the next one). A live feed never ends; an error is returned to the caller,
+    /// who decides whether to retry (the next call polls again).
+    async fn next_batch(&mut self) -> Result<Option<Vec<MarketEvent>>, ExchangeError> {
         while self.queue.is_empty() {
             if self.polled_once {
                 tokio::time::sleep(self.every).await;
@@ -144,6 +154,6 @@ impl<E: Exchange + Send + Sync> MarketFeed for PollingFeed<E> {
             self.polled_once = true;
             self.poll().await?;
         }
-        Ok(self.queue.pop_front())
+        Ok(Some(self.queue.drain(..).collect()))
     }
 }

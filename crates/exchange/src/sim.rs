@@ -16,9 +16,12 @@ use rust_decimal::Decimal;
 use crate::{
     error::ExchangeError,
     exchange::{
-        Balance, Exchange, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice, TradesFrom,
+        Account, Balance, MarketData, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice,
+        TradesFrom,
     },
+    feed::MarketEvent,
     matching::MatchingEngine,
+    shared_engine::SharedEngine,
     venue::Venue,
 };
 
@@ -42,14 +45,14 @@ impl Default for SimConfig {
     }
 }
 
-/// The backtest exchange: an [`Exchange`] over a [`MatchingEngine`] fed candle by candle.
+/// The backtest exchange: [`MarketData`] and an [`Account`] over a [`MatchingEngine`] fed candle by candle.
 ///
 /// The replay driver, for each candle: advances the clock to the candle's close, calls
 /// [`SimExchange::on_candle`] (which fills resting orders along the intra-candle path), hands
 /// the fills to the strategies, and lets them place orders, which are stamped with the clock.
 #[derive(Debug)]
 pub struct SimExchange {
-    venue: Venue,
+    venue: SharedEngine,
     clock: Arc<SimClock>,
     config: SimConfig,
     history: Mutex<HashMap<Symbol, VecDeque<Candle>>>,
@@ -60,7 +63,7 @@ impl SimExchange {
     #[must_use]
     pub fn new(engine: MatchingEngine, clock: Arc<SimClock>, config: SimConfig) -> Self {
         Self {
-            venue: Venue::new(engine),
+            venue: SharedEngine::new(engine),
             clock,
             config,
             history: Mutex::new(HashMap::new()),
@@ -110,7 +113,7 @@ impl SimExchange {
     }
 }
 
-impl Exchange for SimExchange {
+impl MarketData for SimExchange {
     async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
         Ok(self.clock.now())
     }
@@ -157,7 +160,9 @@ impl Exchange for SimExchange {
         }
         Ok(select_klines(self.candles(symbol), start, end, limit))
     }
+}
 
+impl Account for SimExchange {
     async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
         Ok(self.venue.with(|engine| engine.balances()))
     }
@@ -193,8 +198,19 @@ impl Exchange for SimExchange {
     }
 }
 
+/// The backtest venue: a candle fills the resting orders along its path, a price tick those it
+/// trades through.
+impl Venue for SimExchange {
+    async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        Ok(match event {
+            MarketEvent::Candle { symbol, candle } => self.on_candle(symbol, candle),
+            MarketEvent::Price { symbol, price, .. } => self.on_price(symbol, *price),
+        })
+    }
+}
+
 pub(crate) fn symbol_filters(
-    venue: &Venue,
+    venue: &SharedEngine,
     symbol: &Symbol,
 ) -> Result<SymbolFilters, ExchangeError> {
     venue
@@ -202,13 +218,13 @@ pub(crate) fn symbol_filters(
         .ok_or_else(ExchangeError::invalid_symbol)
 }
 
-pub(crate) fn ticker_price(venue: &Venue, symbol: &Symbol) -> Result<Price, ExchangeError> {
+pub(crate) fn ticker_price(venue: &SharedEngine, symbol: &Symbol) -> Result<Price, ExchangeError> {
     venue
         .with(|engine| engine.last_price(symbol))
         .ok_or_else(ExchangeError::invalid_symbol)
 }
 
-pub(crate) fn ticker_prices(venue: &Venue) -> Vec<TickerPrice> {
+pub(crate) fn ticker_prices(venue: &SharedEngine) -> Vec<TickerPrice> {
     venue.with(|engine| {
         engine
             .all_filters()
@@ -380,20 +396,16 @@ mod tests {
     /// grid re-placing every fill: the way the backtest driver uses these pieces.
     #[tokio::test]
     async fn a_day_of_real_candles_drives_a_grid() {
-        use crate::feed::{CandleReplayFeed, MarketEvent, MarketFeed, ReplaySpeed};
+        use crate::feed::{CandleFeed, ReplaySpeed};
 
         let dir = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
             || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/klines"),
             std::path::PathBuf::from,
         );
         let symbol = engine_tests::btcusdt();
-        let mut feed = CandleReplayFeed::open_dir(
-            &dir,
-            std::slice::from_ref(&symbol),
-            "1m",
-            ReplaySpeed::Fast,
-        )
-        .unwrap();
+        let mut feed =
+            CandleFeed::open_dir(&dir, std::slice::from_ref(&symbol), "1m", ReplaySpeed::Fast)
+                .unwrap();
         let (sim, clock) = sim();
         let mut sequence = 0;
         let mut place = |side: Side, price: Decimal| {
@@ -406,9 +418,10 @@ mod tests {
         };
         let mut n_fills = 0;
         for minute in 0..1440 {
-            let Some(MarketEvent::Candle { candle, .. }) = feed.next_event().await.unwrap() else {
+            let Some((_, group)) = feed.next_group().unwrap() else {
                 panic!("the file holds more than a day");
             };
+            let candle = group[0].1;
             clock
                 .advance_to(candle.open_time().plus_millis(Timestamp::MINUTE_MS))
                 .unwrap();

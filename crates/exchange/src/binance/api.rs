@@ -1,7 +1,7 @@
-//! [`Exchange`] for [`BinanceClient`]: one function per endpoint, each with its documented
-//! weight (apis.md §1.6, §1.7).
+//! [`MarketData`], [`Account`] and [`Venue`] for [`BinanceClient`]: one function per endpoint,
+//! each with its documented weight (apis.md §1.6, §1.7).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::PoisonError};
 
 use hybrid_core::{Candle, ClientOrderId, Fill, Order, Price, Symbol, SymbolFilters, Timestamp};
 use reqwest::Method;
@@ -15,14 +15,14 @@ use crate::{
             WireTicker24h, WireTickerPrice, WireTime, WireTrade,
         },
     },
-    Balance, Exchange, ExchangeError, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice,
-    TradesFrom,
+    trades_since, Account, Balance, ExchangeError, MarketData, MarketEvent, OrderAck, OrderRef,
+    OrderRequest, Ticker24h, TickerPrice, TradesFrom, Venue,
 };
 
 /// The kline intervals Binance accepts (the one list lives in `hybrid-core`).
 pub use hybrid_core::KLINE_INTERVALS;
 
-impl Exchange for BinanceClient {
+impl MarketData for BinanceClient {
     async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
         let time: WireTime = self.read(&Request::public("/api/v3/time", 1)).await?;
         Ok(Timestamp::from_millis(time.server_time))
@@ -94,7 +94,9 @@ impl Exchange for BinanceClient {
         let rows: Vec<WireKline> = self.read(&request).await?;
         rows.iter().map(WireKline::to_candle).collect()
     }
+}
 
+impl Account for BinanceClient {
     async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
         let request =
             Request::signed(Method::GET, "/api/v3/account", 20).param("omitZeroBalances", "true");
@@ -179,6 +181,44 @@ impl Exchange for BinanceClient {
                 trade.to_fill(id)
             })
             .collect()
+    }
+}
+
+/// Binance matched our orders on its side: on each candle of a symbol its new trades are read
+/// back, from where the last read stopped (or, before any, from the time the run started or
+/// the trade the traders booked last), and handed to the traders as fills.
+impl Venue for BinanceClient {
+    async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
+        let MarketEvent::Candle { symbol, .. } = event else {
+            return Ok(Vec::new());
+        };
+        let from = self
+            .trade_cursors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(symbol)
+            .copied();
+        // Without a cursor nothing was asked for yet: report from now on.
+        let from = from.unwrap_or(TradesFrom::Time(self.clock.now()));
+        let mut fills = trades_since(self, symbol, from).await?;
+        if let TradesFrom::Time(start) = from {
+            fills.retain(|f| f.time >= start);
+        }
+        let next = fills
+            .last()
+            .map_or(from, |last| TradesFrom::TradeId(last.trade_id + 1));
+        self.trade_cursors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(symbol.clone(), next);
+        Ok(fills)
+    }
+
+    fn resume_trades(&self, symbol: &Symbol, from: TradesFrom) {
+        self.trade_cursors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(symbol.clone(), from);
     }
 }
 

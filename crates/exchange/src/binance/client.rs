@@ -39,6 +39,8 @@ pub struct BinanceClient {
     /// `orderId → clientOrderId`, learnt from order responses; `myTrades` only gives `orderId`.
     pub(crate) client_ids: Mutex<HashMap<i64, ClientOrderId>>,
     order_counts: Mutex<OrderCounts>,
+    /// Per symbol, where the next own-trades read starts (the venue's cursor: see `venue.rs`).
+    pub(crate) trade_cursors: Mutex<HashMap<hybrid_core::Symbol, crate::TradesFrom>>,
 }
 
 /// The unfilled-order counts Binance reported last (`X-MBX-ORDER-COUNT-10S` / `-1D`).
@@ -232,6 +234,7 @@ impl BinanceClient {
             server_clock: ServerClock::default(),
             client_ids: Mutex::new(HashMap::new()),
             order_counts: Mutex::new(OrderCounts::default()),
+            trade_cursors: Mutex::new(HashMap::new()),
         })
     }
 

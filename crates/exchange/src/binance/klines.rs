@@ -15,7 +15,7 @@ use std::{
 
 use hybrid_core::{Candle, CandleCsvReader, CandleCsvWriter, CsvError, Symbol, Timestamp};
 
-use crate::{binance::client::BinanceClient, Exchange, ExchangeError};
+use crate::{binance::client::BinanceClient, ExchangeError, MarketData};
 
 /// Candles per request (the API maximum).
 const PAGE: u32 = 1000;

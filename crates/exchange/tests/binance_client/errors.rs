@@ -5,7 +5,7 @@ use std::time::Duration;
 use hybrid_core::Side;
 use hybrid_exchange::{
     binance::{BinanceClient, BinanceConfig, Credentials},
-    Exchange, ExchangeError,
+    Account, ExchangeError, MarketData,
 };
 use hybrid_testkit::binance::{Fault, Route};
 use rust_decimal_macros::dec;

@@ -1,7 +1,7 @@
 //! Public market data and account reads.
 
 use hybrid_core::{Candle, Price, Quantity, Timestamp};
-use hybrid_exchange::{Exchange, ExchangeError};
+use hybrid_exchange::{Account, ExchangeError, MarketData};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 

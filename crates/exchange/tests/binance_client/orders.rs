@@ -1,7 +1,7 @@
 //! Placing, querying, cancelling, listing orders and reading trades, including partial fills.
 
 use hybrid_core::{OrderStatus, Side};
-use hybrid_exchange::{Exchange, ExchangeError, OrderRef, TradesFrom};
+use hybrid_exchange::{Account, ExchangeError, OrderRef, TradesFrom};
 use hybrid_testkit::binance::spawn;
 use rust_decimal_macros::dec;
 

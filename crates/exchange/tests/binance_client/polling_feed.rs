@@ -27,33 +27,68 @@ async fn emits_prices_each_round_and_every_closed_candle_once() {
     let mut feed =
         PollingFeed::new(client, vec![btc()], "1m", Duration::from_millis(10), clock).unwrap();
 
-    // First round: the price, then only the latest closed candle (no history replay).
-    let first = feed.next_event().await.unwrap().unwrap();
+    // First round, one batch: the price, then only the latest closed candle (no history
+    // replay).
+    let first = feed.next_batch().await.unwrap().unwrap();
+    assert_eq!(first.len(), 2, "{first:?}");
     assert!(
-        matches!(first, MarketEvent::Price { ref symbol, price: p, .. } if *symbol == btc() && p == price(dec!(100))),
+        matches!(first[0], MarketEvent::Price { ref symbol, price: p, .. } if *symbol == btc() && p == price(dec!(100))),
         "{first:?}"
     );
-    let second = feed.next_event().await.unwrap().unwrap();
     assert_eq!(
-        second,
+        first[1],
         MarketEvent::Candle {
             symbol: btc(),
             candle: series[4]
         }
     );
 
-    // Five more candles close: the next rounds emit exactly those, in order, once each.
+    // Five more candles close: the next round emits exactly those, in order, once each.
     fake.set_klines(&btc(), "1m", series.clone());
-    let mut candles = Vec::new();
-    while candles.len() < 5 {
-        if let MarketEvent::Candle { candle, .. } = feed.next_event().await.unwrap().unwrap() {
-            candles.push(candle);
-        }
-    }
+    let batch = feed.next_batch().await.unwrap().unwrap();
+    let candles: Vec<_> = batch
+        .iter()
+        .filter_map(|event| match event {
+            MarketEvent::Candle { candle, .. } => Some(*candle),
+            MarketEvent::Price { .. } => None,
+        })
+        .collect();
     assert_eq!(candles, series[5..].to_vec());
     // Another round brings a price but no candle again.
-    let next = feed.next_event().await.unwrap().unwrap();
-    assert!(matches!(next, MarketEvent::Price { .. }), "{next:?}");
+    let next = feed.next_batch().await.unwrap().unwrap();
+    assert!(
+        next.iter().all(|e| matches!(e, MarketEvent::Price { .. })),
+        "{next:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_feed_delivers_the_candles_closed_since_the_last_traded_one() {
+    let fake = fake().await;
+    let start = 1_700_000_000_000 / MINUTE * MINUTE;
+    let series: Vec<_> = (0..10)
+        .map(|i| candle(start + i * MINUTE, dec!(100) + Decimal::from(i)))
+        .collect();
+    fake.set_klines(&btc(), "1m", series.clone());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut feed = PollingFeed::new(
+        client(&fake).await,
+        vec![btc()],
+        "1m",
+        Duration::from_millis(10),
+        clock,
+    )
+    .unwrap();
+    feed.resume_after(series[6].open_time());
+    let batch = feed.next_batch().await.unwrap().unwrap();
+    let candles: Vec<_> = batch
+        .iter()
+        .filter_map(|event| match event {
+            MarketEvent::Candle { candle, .. } => Some(*candle),
+            MarketEvent::Price { .. } => None,
+        })
+        .collect();
+    assert_eq!(candles, series[7..].to_vec());
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use hybrid_core::{Clock, SimClock, SystemClock};
-use hybrid_exchange::{binance::BinanceClient, Exchange, ExchangeError};
+use hybrid_exchange::{binance::BinanceClient, Account, ExchangeError, MarketData};
 use hybrid_testkit::binance::{spawn, Fault, Route};
 
 use crate::support::{btc, client_config, fake, fake_config};

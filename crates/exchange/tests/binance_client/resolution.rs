@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hybrid_core::{OrderStatus, Side};
-use hybrid_exchange::{Exchange, ExchangeError};
+use hybrid_exchange::{Account, ExchangeError};
 use hybrid_testkit::binance::{FakeBinance, Fault, Route};
 use rust_decimal_macros::dec;
 

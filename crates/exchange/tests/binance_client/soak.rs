@@ -10,7 +10,7 @@ use std::{
 };
 
 use hybrid_core::{ClientOrderId, OrderStatus, Side};
-use hybrid_exchange::{binance::BinanceClient, Exchange, ExchangeError, OrderRef, OrderRequest};
+use hybrid_exchange::{binance::BinanceClient, Account, ExchangeError, OrderRef, OrderRequest};
 use hybrid_testkit::binance::{spawn, Fault, Route};
 use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
