@@ -110,6 +110,17 @@ impl SimClock {
         Ok(id)
     }
 
+    /// When `timer` is next due; `None` for an unknown (or cancelled) timer. A restarted run
+    /// saves it so its timers continue where they were.
+    #[must_use]
+    pub fn next_due(&self, timer: TimerId) -> Option<Timestamp> {
+        self.lock()
+            .timers
+            .iter()
+            .find(|t| t.id == timer)
+            .map(|t| t.next_due)
+    }
+
     /// Removes a timer; unknown ids are ignored.
     pub fn cancel(&self, timer: TimerId) {
         self.lock().timers.retain(|t| t.id != timer);
@@ -205,6 +216,10 @@ mod tests {
             ]
         );
         assert_eq!(fired[6].timer, six_hourly);
+        assert_eq!(
+            clock.next_due(six_hourly),
+            Some(Timestamp::from_millis(12 * HOUR))
+        );
         assert_eq!(clock.now().as_millis(), 6 * HOUR);
         clock.cancel(hourly);
         assert_eq!(clock.advance_by(12 * HOUR).unwrap().len(), 2);

@@ -41,7 +41,8 @@ use std::{
 use hybrid_core::{
     Candle, CandleCsvReader, CandleCsvWriter, Price, Quantity, Symbol, Timestamp, TradingMode,
 };
-use hybrid_engine::{run_backtest, run_backtest_from, BacktestConfig, CandleSource};
+use hybrid_engine::{run_backtest, run_backtest_from, BacktestConfig};
+use hybrid_exchange::CandleSource;
 use rust_decimal::Decimal;
 
 /// 2020-01-01 00:00 UTC.

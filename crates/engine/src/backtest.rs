@@ -1,47 +1,37 @@
-//! The replay driver: the same [`HybridOrchestrator`] as live, on a [`SimClock`] and a
-//! [`SimExchange`], over candle CSV files streamed and merged by open time (never all in
-//! memory), producing a deterministic [`BacktestReport`] (spec §9 replaced: no second
-//! implementation of the strategy).
+//! The backtest: the one [`Driver`] loop over candle files ([`CandleFeed`]) on a
+//! [`SimClock`] and a [`SimExchange`], trading one [`HybridOrchestrator`], with a recorder
+//! hook that produces a deterministic [`BacktestReport`] (spec §9 replaced: no second
+//! implementation of the strategy, and no second loop: `main_hybrid run --market replay`
+//! drives the same orchestrator through the same driver).
 //!
-//! Per group of candles sharing an open time: the clock moves to their close; each candle goes
-//! to the exchange (which fills resting orders along the candle's path) and then, with those
-//! fills, to the orchestrator; at every full hour the orchestrator evaluates the modes and the
-//! equity is snapshotted. Candles before `from` only warm the regime detector up.
-//!
-//! Determinism: no wall clock, no hash-map iteration in the report (maps are `BTreeMap`s), the
-//! exchange futures are polled once on a no-op waker (the simulated exchange never waits), so
-//! the same inputs give byte-identical JSON.
+//! Candles before `from` only warm the regime detector up. Determinism: no wall clock, no
+//! hash-map iteration in the report (maps are `BTreeMap`s), the exchange futures are polled
+//! once on a no-op waker ([`block_on`]: the simulated exchange never waits), so the same inputs
+//! give byte-identical JSON.
 
-use std::{
-    collections::BTreeMap,
-    fmt,
-    future::Future,
-    iter::Peekable,
-    path::{Path, PathBuf},
-    pin::pin,
-    sync::Arc,
-    task::{Context, Poll, Waker},
-};
+use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 
 use hybrid_core::{
-    Candle, CandleCsvReader, CoreError, CsvError, Fill, Notional, Price, SimClock, Symbol,
-    SymbolFilters, Timestamp, TradingMode,
+    Candle, CoreError, CsvError, Fill, Notional, Price, SimClock, Symbol, SymbolFilters,
+    Timestamp, TradingMode,
 };
-use hybrid_exchange::{Balance, MatchingConfig, MatchingEngine, SimConfig, SimExchange};
+use hybrid_exchange::{
+    Account, Balance, CandleFeed, CandleSource, ExchangeError, MatchingConfig, MatchingEngine,
+    ReplaySpeed, SimConfig, SimExchange,
+};
 use hybrid_store::Store;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    buy_and_hold_return_pct, mode_times,
+    buy_and_hold_return_pct,
+    driver::{block_on, Driver, DriverConfig, DriverError, Hooks, Persistence, Timer},
+    mode_times,
     orchestrator::{
         EquitySnapshot, HybridOrchestrator, ModeSwitch, OrchestratorConfig, OrchestratorError,
     },
     performance_report, Drawdown, EngineError, EquityPoint, MetricsInput, ModeTimes, TradeStats,
 };
-
-/// The [`SimClock`] timer of the hourly task: mode evaluation, then the equity snapshot.
-const MODE_EVALUATION: &str = "mode-evaluation";
 
 /// What to replay and how.
 #[derive(Debug, Clone)]
@@ -64,6 +54,9 @@ pub struct BacktestConfig {
     pub orchestrator: OrchestratorConfig,
     /// The simulated venue's fees and slippage.
     pub matching: MatchingConfig,
+    /// Where the orders, fills and trade pairs are recorded: `None` keeps them in memory;
+    /// a database URL keeps them for auditing (`main_hybrid backtest --database URL`).
+    pub database_url: Option<String>,
 }
 
 impl BacktestConfig {
@@ -81,6 +74,7 @@ impl BacktestConfig {
             warmup_days: 120,
             orchestrator: OrchestratorConfig::backtest_defaults(),
             matching: MatchingConfig::default(),
+            database_url: None,
         }
     }
 }
@@ -115,6 +109,12 @@ pub enum BacktestError {
     /// The metrics refused the equity curve.
     #[error("metrics: {0}")]
     Metrics(#[from] EngineError),
+    /// The loop stopped (the orchestrator, the candle files or the venue).
+    #[error("{0}")]
+    Driver(#[from] DriverError),
+    /// A candle file could not be read.
+    #[error("{0}")]
+    Exchange(#[from] ExchangeError),
     /// No candle of the requested symbols lies in the requested window.
     #[error("no candles between the requested dates")]
     NoData,
@@ -200,23 +200,14 @@ pub fn run_backtest(
     config: &BacktestConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BacktestOutcome, BacktestError> {
-    run_backtest_from(config, file_sources(config)?, progress)
+    let feed = CandleFeed::open_dir(
+        &config.data_dir,
+        &config.symbols,
+        &config.interval,
+        ReplaySpeed::Fast,
+    )?;
+    run_backtest_on(config, feed, progress)
 }
-
-/// Each symbol's `DIR/SYMBOL-INTERVAL.csv`, opened for streaming.
-fn file_sources(config: &BacktestConfig) -> Result<Vec<(Symbol, CandleSource)>, BacktestError> {
-    let mut sources = Vec::new();
-    for symbol in &config.symbols {
-        let path = candle_path(&config.data_dir, symbol, &config.interval);
-        let reader: CandleSource = Box::new(CandleCsvReader::open(&path)?);
-        sources.push((symbol.clone(), reader));
-    }
-    Ok(sources)
-}
-
-/// A symbol's candles, oldest first, from anywhere: a CSV file ([`run_backtest`]) or memory
-/// (benchmarks of the replay loop without the parsing).
-pub type CandleSource = Box<dyn Iterator<Item = Result<Candle, CsvError>>>;
 
 /// Runs a backtest over the given candle sources instead of `config.data_dir`'s files (one
 /// per symbol of `config.symbols`, same order), calling `progress` about once per simulated day.
@@ -228,83 +219,106 @@ pub fn run_backtest_from(
     sources: Vec<(Symbol, CandleSource)>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BacktestOutcome, BacktestError> {
+    let feed = CandleFeed::from_sources(sources, ReplaySpeed::Fast)?;
+    run_backtest_on(config, feed, progress)
+}
+
+/// The wiring of a backtest: feed, simulated venue, orchestrator, recorder.
+fn run_backtest_on(
+    config: &BacktestConfig,
+    mut feed: CandleFeed,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BacktestOutcome, BacktestError> {
     let interval_ms = interval_ms(&config.interval)?;
-    let warmup_start = config
-        .from
-        .map(|from| from.plus_millis(-i64::from(config.warmup_days) * Timestamp::DAY_MS));
-    let mut merger = CandleMerger::open(sources, warmup_start)?;
-    let filters = merger.filters()?;
-    let start_time = merger.first_time().ok_or(BacktestError::NoData)?;
+    if let Some(from) = config.from {
+        feed.skip_before(from.plus_millis(-i64::from(config.warmup_days) * Timestamp::DAY_MS))?;
+    }
+    let filters = replay_filters_of(&mut feed)?;
+    let start_time = feed
+        .peek_firsts()?
+        .iter()
+        .filter_map(|(_, c)| c.map(|c| c.open_time()))
+        .min()
+        .ok_or(BacktestError::NoData)?;
     let clock = Arc::new(SimClock::new(start_time));
-    let quote = filters[0].symbol.quote();
-    let engine = MatchingEngine::new(
-        config.matching.clone(),
-        filters.clone(),
-        &[Balance {
-            asset: quote,
-            free: config.capital.value(),
-            locked: Decimal::ZERO,
-        }],
-    );
-    let sim_config = SimConfig {
-        interval: config.interval.clone(),
-        ..SimConfig::default()
-    };
-    let exchange = SimExchange::new(engine, Arc::clone(&clock), sim_config);
-    let store = Store::open("sqlite::memory:")?;
+    let venue = Arc::new(sim_venue(config, &filters, config.capital, &clock));
+    let store = Store::open(config.database_url.as_deref().unwrap_or("sqlite::memory:"))?;
     let mut orchestrator = HybridOrchestrator::new(
-        exchange,
+        Arc::clone(&venue),
         store,
         config.orchestrator.clone(),
         filters,
         start_time,
     )?;
-    let mut replay = Replay::default();
-    let mut n_candles: u64 = 0;
-    let mut last_progress_day = None;
-    while let Some(group) = merger.next_group()? {
-        let (open_time, candles) = group;
-        if config.to.is_some_and(|to| open_time >= to) {
-            break;
-        }
-        let close = open_time.plus_millis(interval_ms);
-        let due = clock.advance_to(close)?;
-        n_candles += candles.len() as u64;
-        let trading = config.from.is_none_or(|from| open_time >= from);
-        if trading {
-            let hourly_due = due.iter().any(|event| event.name == MODE_EVALUATION);
-            replay.trade(&mut orchestrator, &candles, close, hourly_due)?;
-            if replay.candles == candles.len() as u64 {
-                // Trading just started: the hourly task runs from the next full hour on.
-                let next_hour = (close.as_millis() / Timestamp::HOUR_MS + 1) * Timestamp::HOUR_MS;
-                clock.schedule(
-                    MODE_EVALUATION,
-                    Timestamp::from_millis(next_hour),
-                    Timestamp::HOUR_MS,
-                )?;
-            }
-        } else {
-            for (symbol, candle) in &candles {
-                orchestrator.exchange().on_candle(symbol, candle);
-                orchestrator.warm_up(symbol, candle)?;
-            }
-        }
-        let day = close.as_millis() / Timestamp::DAY_MS;
-        if last_progress_day != Some(day) {
-            last_progress_day = Some(day);
-            progress(Progress {
-                time: close,
-                candles: n_candles,
-            });
-        }
-    }
-    replay.finish(config, orchestrator)
+    let mut recorder = BacktestRecorder::new(progress);
+    let driver_config = DriverConfig {
+        interval_ms,
+        trade_from: config.from,
+        trade_until: config.to,
+        persistence: Persistence::Off,
+        live: false,
+    };
+    block_on(
+        Driver::new(
+            &mut feed,
+            &*venue,
+            &mut orchestrator,
+            &mut recorder,
+            Arc::clone(&clock),
+            driver_config,
+        )
+        .run(),
+    )??;
+    recorder.finish(config, &orchestrator, &venue)
 }
 
-/// The trading part of a replay.
-#[derive(Debug, Default)]
-struct Replay {
-    started: bool,
+/// The simulated venue of a replay: the filters' symbols, `capital` of their quote asset free.
+#[must_use]
+pub fn sim_venue(
+    config: &BacktestConfig,
+    filters: &[SymbolFilters],
+    capital: Notional,
+    clock: &Arc<SimClock>,
+) -> SimExchange {
+    let funds: Vec<Balance> = filters
+        .first()
+        .map(|f| Balance {
+            asset: f.symbol.quote(),
+            free: capital.value(),
+            locked: Decimal::ZERO,
+        })
+        .into_iter()
+        .collect();
+    let engine = MatchingEngine::new(config.matching.clone(), filters.to_vec(), &funds);
+    let sim_config = SimConfig {
+        interval: config.interval.clone(),
+        ..SimConfig::default()
+    };
+    SimExchange::new(engine, Arc::clone(clock), sim_config)
+}
+
+/// Replay filters from each symbol's first candle in the feed.
+///
+/// # Errors
+/// [`BacktestError::InvalidInput`] naming a symbol without candles in the window.
+pub fn replay_filters_of(feed: &mut CandleFeed) -> Result<Vec<SymbolFilters>, BacktestError> {
+    feed.peek_firsts()?
+        .into_iter()
+        .map(|(symbol, first)| match first {
+            Some(candle) => Ok(replay_filters(symbol, candle.open())),
+            None => Err(BacktestError::InvalidInput(format!(
+                "no candles for {symbol} in the requested window"
+            ))),
+        })
+        .collect()
+}
+
+/// What a backtest records around the loop: the equity at the start and every hour, the
+/// first and last close of each symbol (for buy-and-hold), and the progress callback.
+struct BacktestRecorder<'p> {
+    progress: &'p mut dyn FnMut(Progress),
+    last_progress_day: Option<i64>,
+    n_candles: u64,
     candles: u64,
     equity: Vec<EquitySnapshot>,
     first_close: BTreeMap<Symbol, Price>,
@@ -313,42 +327,90 @@ struct Replay {
     initial_modes: BTreeMap<Symbol, TradingMode>,
 }
 
-impl Replay {
-    fn trade(
-        &mut self,
-        orchestrator: &mut HybridOrchestrator<SimExchange>,
-        candles: &[(Symbol, Candle)],
-        close: Timestamp,
-        hourly_due: bool,
-    ) -> Result<(), BacktestError> {
-        for (symbol, candle) in candles {
-            let fills = orchestrator.exchange().on_candle(symbol, candle);
-            block_on(orchestrator.on_candle(symbol, candle, fills, close))??;
-            // Speed: the symbol (a `String`) is cloned only for its first candle.
-            if let Some(last) = self.last_close.get_mut(symbol) {
-                *last = candle.close();
-            } else {
-                self.first_close.insert(symbol.clone(), candle.close());
-                self.last_close.insert(symbol.clone(), candle.close());
-            }
-            self.candles += 1;
+impl<'p> BacktestRecorder<'p> {
+    fn new(progress: &'p mut dyn FnMut(Progress)) -> Self {
+        Self {
+            progress,
+            last_progress_day: None,
+            n_candles: 0,
+            candles: 0,
+            equity: Vec::new(),
+            first_close: BTreeMap::new(),
+            last_close: BTreeMap::new(),
+            start: None,
+            initial_modes: BTreeMap::new(),
         }
-        if !self.started {
-            self.started = true;
-            self.start = Some(close);
-            block_on(orchestrator.start(close))??;
-            self.initial_modes = orchestrator.modes();
-            self.equity.push(block_on(orchestrator.equity(close))??);
-        } else if hourly_due {
-            self.equity.push(block_on(orchestrator.on_hour(close))??);
+    }
+
+    fn record_equity<E: Account>(&mut self, orchestrator: &HybridOrchestrator<E>) {
+        if let Some(snapshot) = orchestrator.last_equity() {
+            self.equity.push(snapshot);
+        }
+    }
+}
+
+impl<E: Account> Hooks<HybridOrchestrator<E>> for BacktestRecorder<'_> {
+    fn after_start(
+        &mut self,
+        orchestrator: &mut HybridOrchestrator<E>,
+        close: Timestamp,
+    ) -> Result<(), DriverError> {
+        self.start = Some(close);
+        self.initial_modes = orchestrator.modes();
+        self.record_equity(orchestrator);
+        Ok(())
+    }
+
+    fn after_timer(
+        &mut self,
+        orchestrator: &mut HybridOrchestrator<E>,
+        timer: Timer,
+        _close: Timestamp,
+    ) -> Result<(), DriverError> {
+        if timer == Timer::Hourly {
+            self.record_equity(orchestrator);
         }
         Ok(())
     }
 
+    fn after_group(
+        &mut self,
+        _orchestrator: &mut HybridOrchestrator<E>,
+        group: &[(Symbol, Candle)],
+        close: Timestamp,
+        traded: bool,
+    ) -> Result<(), DriverError> {
+        self.n_candles += group.len() as u64;
+        if traded {
+            for (symbol, candle) in group {
+                // Speed: the symbol (a `String`) is cloned only for its first candle.
+                if let Some(last) = self.last_close.get_mut(symbol) {
+                    *last = candle.close();
+                } else {
+                    self.first_close.insert(symbol.clone(), candle.close());
+                    self.last_close.insert(symbol.clone(), candle.close());
+                }
+            }
+            self.candles += group.len() as u64;
+        }
+        let day = close.as_millis() / Timestamp::DAY_MS;
+        if self.last_progress_day != Some(day) {
+            self.last_progress_day = Some(day);
+            (self.progress)(Progress {
+                time: close,
+                candles: self.n_candles,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl BacktestRecorder<'_> {
     fn finish(
         self,
         config: &BacktestConfig,
-        orchestrator: HybridOrchestrator<SimExchange>,
+        orchestrator: &HybridOrchestrator<Arc<SimExchange>>,
+        venue: &SimExchange,
     ) -> Result<BacktestOutcome, BacktestError> {
         let (Some(start), Some(last)) = (self.start, self.equity.last().copied()) else {
             return Err(BacktestError::NoData);
@@ -395,9 +457,7 @@ impl Replay {
                 (symbol.clone(), mode_times(&timeline, last.time))
             })
             .collect();
-        let venue_fills = orchestrator
-            .exchange()
-            .with_engine(|engine| engine.state().trades);
+        let venue_fills = venue.with_engine(|engine| engine.state().trades);
         let report = BacktestReport {
             symbols: config.symbols.clone(),
             interval: config.interval.clone(),
@@ -485,126 +545,6 @@ fn power_of_ten(exponent: i32) -> Decimal {
     } else {
         Decimal::new(1, exponent.unsigned_abs().min(28))
     }
-}
-
-/// Polls a future that never waits (the simulated exchange answers at once).
-fn block_on<F: Future>(future: F) -> Result<F::Output, BacktestError> {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => Err(BacktestError::InvalidInput(
-            "the exchange did not answer at once: only the simulated exchange can be replayed"
-                .to_owned(),
-        )),
-    }
-}
-
-/// Candles of several symbols sharing one open time.
-type CandleGroup = (Timestamp, Vec<(Symbol, Candle)>);
-
-type CandleStream = Peekable<CandleSource>;
-
-/// Candle files read in step, merged by open time.
-struct CandleMerger {
-    streams: Vec<(Symbol, CandleStream)>,
-}
-
-impl CandleMerger {
-    /// Takes every symbol's source and skips candles before `skip_before`.
-    fn open(
-        sources: Vec<(Symbol, CandleSource)>,
-        skip_before: Option<Timestamp>,
-    ) -> Result<Self, BacktestError> {
-        if sources.is_empty() {
-            return Err(BacktestError::InvalidInput(
-                "no symbols to replay".to_owned(),
-            ));
-        }
-        let mut streams = Vec::new();
-        for (symbol, source) in sources {
-            let mut stream = source.peekable();
-            if let Some(start) = skip_before {
-                while let Some(Ok(candle)) = stream.peek() {
-                    if candle.open_time() >= start {
-                        break;
-                    }
-                    stream.next();
-                }
-            }
-            streams.push((symbol, stream));
-        }
-        Ok(Self { streams })
-    }
-
-    /// Replay filters from each symbol's first candle.
-    fn filters(&mut self) -> Result<Vec<SymbolFilters>, BacktestError> {
-        let mut filters = Vec::new();
-        for (symbol, stream) in &mut self.streams {
-            match stream.peek() {
-                Some(Ok(candle)) => filters.push(replay_filters(symbol.clone(), candle.open())),
-                Some(Err(_)) => {
-                    if let Some(Err(error)) = stream.next() {
-                        return Err(error.into());
-                    }
-                }
-                None => {
-                    return Err(BacktestError::InvalidInput(format!(
-                        "no candles for {symbol} in the requested window"
-                    )))
-                }
-            }
-        }
-        Ok(filters)
-    }
-
-    fn first_time(&mut self) -> Option<Timestamp> {
-        self.streams
-            .iter_mut()
-            .filter_map(|(_, s)| {
-                s.peek()
-                    .and_then(|c| c.as_ref().ok())
-                    .map(Candle::open_time)
-            })
-            .min()
-    }
-
-    /// The next open time and every symbol's candle at it (symbols without one are absent).
-    fn next_group(&mut self) -> Result<Option<CandleGroup>, BacktestError> {
-        let mut earliest: Option<Timestamp> = None;
-        for (_, stream) in &mut self.streams {
-            match stream.peek() {
-                Some(Ok(candle)) => {
-                    let t = candle.open_time();
-                    earliest = Some(earliest.map_or(t, |e| e.min(t)));
-                }
-                Some(Err(_)) => {
-                    if let Some(Err(error)) = stream.next() {
-                        return Err(error.into());
-                    }
-                }
-                None => {}
-            }
-        }
-        let Some(time) = earliest else {
-            return Ok(None);
-        };
-        let mut group = Vec::new();
-        for (symbol, stream) in &mut self.streams {
-            if let Some(Ok(candle)) =
-                stream.next_if(|c| c.as_ref().is_ok_and(|c| c.open_time() == time))
-            {
-                group.push((symbol.clone(), candle));
-            }
-        }
-        Ok(Some((time, group)))
-    }
-}
-
-/// `DIR/SYMBOL-INTERVAL.csv`.
-#[must_use]
-pub fn candle_path(dir: &Path, symbol: &Symbol, interval: &str) -> PathBuf {
-    dir.join(format!("{symbol}-{interval}.csv"))
 }
 
 impl fmt::Display for BacktestReport {
@@ -735,44 +675,6 @@ mod tests {
             (doge.tick_size, doge.step_size),
             (dec!(0.00000001), dec!(1))
         );
-    }
-
-    fn write_csv(dir: &Path, symbol: &str, hours: &[i64], price: &str) {
-        let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
-        for hour in hours {
-            let t = hour * Timestamp::HOUR_MS;
-            text.push_str(&format!("{t},{price},{price},{price},{price},1\n"));
-        }
-        std::fs::write(dir.join(format!("{symbol}-1h.csv")), text).unwrap();
-    }
-
-    #[test]
-    fn candle_files_merge_by_open_time_with_gaps_and_a_window() {
-        let dir = tempfile::tempdir().unwrap();
-        write_csv(dir.path(), "BTCUSDT", &[0, 1, 2, 3], "30000");
-        write_csv(dir.path(), "ETHUSDT", &[1, 3], "2000");
-        let symbols = vec![
-            Symbol::new("BTCUSDT").unwrap(),
-            Symbol::new("ETHUSDT").unwrap(),
-        ];
-        let config = BacktestConfig::new(dir.path().to_path_buf(), symbols);
-        let skip = Some(Timestamp::from_millis(Timestamp::HOUR_MS));
-        let mut merger = CandleMerger::open(file_sources(&config).unwrap(), skip).unwrap();
-        let mut groups = Vec::new();
-        while let Some((time, candles)) = merger.next_group().unwrap() {
-            let names: Vec<&str> = candles.iter().map(|(s, _)| s.as_str()).collect();
-            groups.push((time.as_millis() / Timestamp::HOUR_MS, names.join(",")));
-        }
-        let expected = [
-            (1, "BTCUSDT,ETHUSDT"),
-            (2, "BTCUSDT"),
-            (3, "BTCUSDT,ETHUSDT"),
-        ];
-        let expected: Vec<(i64, String)> = expected
-            .iter()
-            .map(|(h, n)| (*h, (*n).to_owned()))
-            .collect();
-        assert_eq!(groups, expected);
     }
 
     #[test]

@@ -16,11 +16,13 @@
 //! - [`HybridOrchestrator`]: spec §5. Per-symbol HOLD / GRID / CASH driven by candles: fills,
 //!   stops, regime evaluation and switches, every order through the risk guard and recorded
 //!   in the store first; its state is saved and restored as one document.
-//! - [`run_backtest`]: the replay driver (SimClock + SimExchange + the orchestrator over
-//!   candle CSV files merged by open time) and its deterministic [`BacktestReport`];
-//!   [`equity_chart_png`] draws its equity curve.
-//! - [`run_live`]: the live loop of `main_hybrid run` (a market feed, a [`LiveVenue`], the
-//!   orchestrator, a heartbeat file and a shutdown signal; state restored and saved).
+//! - [`Driver`]: the one loop of every run (feed → market clock and its [`Timer`]s → venue →
+//!   [`Trader`] → timers → [`Hooks`]), with its [`Checkpoint`] saved beside the trader's state.
+//! - [`run_backtest`]: the driver over candle files on a SimClock and a SimExchange, trading
+//!   one orchestrator, and its deterministic [`BacktestReport`]; [`equity_chart_png`] draws its
+//!   equity curve.
+//! - [`run_live`]: the driver as `main_hybrid run` uses it (a market feed, a venue, a trader,
+//!   the [`LiveHooks`]: pause flag, heartbeat, status; a shutdown signal).
 //!
 //! - [`Schedule`] and [`TaskRunner`]: the scheduler of spec §6, its cadences on the caller's
 //!   clock, and task locks (in-process, plus PostgreSQL advisory locks across processes) with
@@ -57,6 +59,7 @@
 mod allocation;
 mod backtest;
 mod chart;
+mod driver;
 mod error;
 mod live;
 mod metrics;
@@ -72,14 +75,17 @@ pub use crate::{
         CORRELATION_PENALTY_FACTOR,
     },
     backtest::{
-        candle_path, interval_ms, replay_filters, run_backtest, run_backtest_from, BacktestConfig,
-        BacktestError, BacktestOutcome, BacktestReport, CandleSource, Progress,
+        interval_ms, replay_filters, replay_filters_of, run_backtest, run_backtest_from,
+        sim_venue, BacktestConfig, BacktestError, BacktestOutcome, BacktestReport, Progress,
+    },
+    driver::{
+        block_on, Checkpoint, Driver, DriverConfig, DriverError, Hooks, Persistence, RunSummary,
+        Timer, Trader, RECONCILE_INTERVAL_MS,
     },
     chart::equity_chart_png,
     error::EngineError,
     live::{
-        run_live, BinanceVenue, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData,
-        CONTROL_DOCUMENT, RECONCILE_INTERVAL_MS,
+        paused_by_operator, run_live, LiveConfig, LiveHooks, StatusLine, CONTROL_DOCUMENT,
     },
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
@@ -89,7 +95,7 @@ pub use crate::{
     },
     orchestrator::{
         EquitySnapshot, HybridOrchestrator, Journal, ModeSwitch, OrchestratorConfig,
-        OrchestratorError, ReconcileReport, RunProgress,
+        OrchestratorError, ReconcileReport,
     },
     paper_state::StorePaperState,
     rebalance::{

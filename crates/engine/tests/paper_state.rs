@@ -12,10 +12,7 @@ use hybrid_core::{
     SymbolFilters, TimeInForce, Timestamp,
 };
 use hybrid_engine::StorePaperState;
-use hybrid_exchange::{
-    Balance, Exchange, MatchingConfig, MatchingEngine, OrderRequest, PaperExchange, SimConfig,
-    SimExchange, TradesFrom,
-};
+use hybrid_exchange::{Account, Balance, MatchingConfig, OrderRequest, PaperExchange, TradesFrom};
 use hybrid_store::Store;
 use rust_decimal_macros::dec;
 
@@ -48,15 +45,12 @@ fn buy(sequence: u64, price: rust_decimal::Decimal) -> OrderRequest {
     }
 }
 
-type Paper = PaperExchange<SimExchange, StorePaperState>;
+type Paper = PaperExchange<StorePaperState>;
 
 fn open(store: &Arc<Store>, clock: &Arc<SimClock>) -> Paper {
-    let market = MatchingEngine::new(MatchingConfig::default(), vec![filters()], &[]);
-    let market_data = SimExchange::new(market, Arc::clone(clock), SimConfig::default());
     let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
     let state = StorePaperState::new(Arc::clone(store), "default", Arc::clone(&clock));
     PaperExchange::open(
-        market_data,
         state,
         clock,
         MatchingConfig::default(),

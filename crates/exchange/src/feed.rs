@@ -93,7 +93,7 @@ impl std::fmt::Debug for CandleFeed {
 
 /// `DIR/SYMBOL-INTERVAL.csv`: the layout of `fetch-klines` and `../shared/data/klines`.
 #[must_use]
-pub fn candle_path(dir: &Path, symbol: &Symbol, interval: &str) -> PathBuf {
+pub fn candle_file_path(dir: &Path, symbol: &Symbol, interval: &str) -> PathBuf {
     dir.join(format!("{symbol}-{interval}.csv"))
 }
 
@@ -110,7 +110,7 @@ impl CandleFeed {
     ) -> Result<Self, ExchangeError> {
         let mut sources = Vec::with_capacity(symbols.len());
         for symbol in symbols {
-            let reader = CandleCsvReader::open(&candle_path(dir, symbol, interval))
+            let reader = CandleCsvReader::open(&candle_file_path(dir, symbol, interval))
                 .map_err(ExchangeError::from)?;
             let source: CandleSource = Box::new(reader);
             sources.push((symbol.clone(), source));

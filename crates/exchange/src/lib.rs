@@ -31,7 +31,7 @@ pub use crate::{
         Ticker24h, TickerPrice, TradesFrom, MAX_TRADE_PAGES,
     },
     feed::{
-        candle_path as candle_file, CandleFeed, CandleGroup, CandleSource, MarketEvent, MarketFeed,
+        candle_file_path, CandleFeed, CandleGroup, CandleSource, MarketEvent, MarketFeed,
         ReplaySpeed,
     },
     matching::{candle_path, MatchingConfig, MatchingEngine, MatchingState, PartialFillConfig},

@@ -217,10 +217,15 @@ impl Persisted for Order {
 /// account is saved when anything filled.
 impl<S: PaperStateStore> Venue for PaperExchange<S> {
     async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
-        match event {
-            MarketEvent::Candle { symbol, candle } => self.on_candle(symbol, candle),
-            MarketEvent::Price { symbol, price, .. } => self.on_price(symbol, *price),
-        }
+        let (symbol, fills) = match event {
+            MarketEvent::Candle { symbol, candle } => (symbol, self.on_candle(symbol, candle)?),
+            MarketEvent::Price { symbol, price, .. } => (symbol, self.on_price(symbol, *price)?),
+        };
+        Ok(self.venue.with_catch_up(symbol, fills))
+    }
+
+    fn resume_trades(&self, symbol: &Symbol, from: TradesFrom) {
+        self.venue.resume_trades(symbol, from);
     }
 }
 

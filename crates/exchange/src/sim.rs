@@ -203,9 +203,19 @@ impl Account for SimExchange {
 impl Venue for SimExchange {
     async fn on_market(&self, event: &MarketEvent) -> Result<Vec<Fill>, ExchangeError> {
         Ok(match event {
-            MarketEvent::Candle { symbol, candle } => self.on_candle(symbol, candle),
-            MarketEvent::Price { symbol, price, .. } => self.on_price(symbol, *price),
+            MarketEvent::Candle { symbol, candle } => {
+                let fills = self.on_candle(symbol, candle);
+                self.venue.with_catch_up(symbol, fills)
+            }
+            MarketEvent::Price { symbol, price, .. } => {
+                let fills = self.on_price(symbol, *price);
+                self.venue.with_catch_up(symbol, fills)
+            }
         })
+    }
+
+    fn resume_trades(&self, symbol: &Symbol, from: TradesFrom) {
+        self.venue.resume_trades(symbol, from);
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use hybrid_core::{
     ClientOrderId, Fill, Notional, OrderKind, OrderStatus, Price, Quantity, Side, Symbol, Timestamp,
 };
-use hybrid_exchange::{Exchange, ExchangeError, OrderRef, OrderRequest};
+use hybrid_exchange::{Account, ExchangeError, OrderRef, OrderRequest};
 use hybrid_grid::GridIntent;
 use hybrid_risk::{OrderIntent, OrderPurpose, PortfolioView};
 use hybrid_store::{ExitReason, PairEntry, PairExit, StoreError};
@@ -31,7 +31,7 @@ pub(super) enum Sent {
     Refused(String),
 }
 
-impl<E: Exchange> HybridOrchestrator<E> {
+impl<E: Account> HybridOrchestrator<E> {
     /// Books one fill: store, trade pair, fees, then the owner (grid or hold).
     ///
     /// Idempotent: a fill the store already holds is not booked again, but the grid still

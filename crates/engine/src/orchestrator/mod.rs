@@ -31,9 +31,10 @@ mod persist;
 mod rebalance_task;
 mod reconcile;
 mod state;
+mod trader;
 mod transition;
 
-pub use self::{persist::RunProgress, reconcile::ReconcileReport};
+pub use self::reconcile::ReconcileReport;
 
 use std::collections::BTreeMap;
 
@@ -41,11 +42,13 @@ use hybrid_core::{
     Asset, Candle, ClientOrderId, CohortId, CoreError, Fill, Notional, Price, Symbol,
     SymbolFilters, Timestamp, TradingMode,
 };
-use hybrid_exchange::{candle_path, Exchange, ExchangeError};
+use hybrid_exchange::{candle_path, Account, ExchangeError};
 use hybrid_market::{MarketError, RegimeConfig, RegimeReport};
 use hybrid_modes::{HybridConfig, ModeManager, ModesError, Probability, RegimeInput};
 use hybrid_risk::{GuardConfig, RiskError, RiskGuard, StopConfig, StopIntent, StopLossBook};
 use hybrid_store::{NewCohort, NewEvent, NewNotification, Severity, Store, StoreError};
+
+use crate::driver::Checkpoint;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -197,7 +200,7 @@ pub struct HybridOrchestrator<E> {
     /// Per symbol, the highest exchange trade id booked.
     fill_cursors: BTreeMap<Symbol, i64>,
     /// The driver's position, saved with the state.
-    progress: RunProgress,
+    progress: Checkpoint,
     /// When the 6-hourly rebalance last ran.
     last_rebalance: Option<Timestamp>,
     /// Whether fills, switches and stop-loss sales also go to the notification outbox.
@@ -206,9 +209,11 @@ pub struct HybridOrchestrator<E> {
     paused: bool,
     /// Whether mode decisions and hourly equity snapshots are written to the store.
     history: bool,
+    /// The equity at the start and after the last hourly task.
+    last_equity: Option<EquitySnapshot>,
 }
 
-impl<E: Exchange> HybridOrchestrator<E> {
+impl<E: Account> HybridOrchestrator<E> {
     /// An orchestrator trading `symbols` (with their filters) on `exchange`, recording in
     /// `store` (migrated here), every symbol starting in `config.hybrid.initial_mode` with no
     /// position. Allocation: an equal split of the quote balance.
@@ -257,7 +262,8 @@ impl<E: Exchange> HybridOrchestrator<E> {
             quote,
             journal: Journal::default(),
             fill_cursors: BTreeMap::new(),
-            progress: RunProgress::default(),
+            progress: Checkpoint::default(),
+            last_equity: None,
             last_rebalance: None,
             notify: false,
             paused: false,
@@ -290,7 +296,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
     }
 
     /// The driver's position, saved with the next state document.
-    pub fn set_progress(&mut self, progress: RunProgress) {
+    pub fn set_progress(&mut self, progress: Checkpoint) {
         self.progress = progress;
     }
 
@@ -357,7 +363,14 @@ impl<E: Exchange> HybridOrchestrator<E> {
         for symbol in symbols {
             self.enter_mode(&symbol, initial, now).await?;
         }
+        self.last_equity = Some(self.equity(now).await?);
         Ok(())
+    }
+
+    /// The equity at the start or after the last hourly task, whichever came last.
+    #[must_use]
+    pub const fn last_equity(&self) -> Option<EquitySnapshot> {
+        self.last_equity
     }
 
     /// One candle of `symbol` and the fills the exchange reported while it traded.
@@ -415,6 +428,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
         if self.config.save_state_hourly {
             self.save_state(now)?;
         }
+        self.last_equity = Some(snapshot);
         Ok(snapshot)
     }
 

@@ -3,7 +3,7 @@
 //! the mode manager (history, cooldown, safety lock), the HOLD entry, the allocation, a CASH
 //! exit in progress and the grid's parameters; plus every stop-loss with its trailing
 //! progress; each grid's whole state ([`GridSnapshot`]); the highest trade id booked per
-//! symbol; and the driver's [`RunProgress`]. On restore a grid continues from its snapshot (older
+//! symbol; and the driver's [`Checkpoint`]. On restore a grid continues from its snapshot (older
 //! documents: it is rebuilt from its parameters and adopts its open orders from the exchange,
 //! [`GridBot::restore`]); symbols the document does not know start fresh, and symbols it knows
 //! but the orchestrator does not trade are ignored. What happened on the exchange after the
@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use hybrid_core::{Notional, Price, Symbol, Timestamp, TradingMode};
-use hybrid_exchange::Exchange;
+use hybrid_exchange::Account;
 use hybrid_grid::{GridBot, GridConfig, GridFingerprint, GridParams, GridSnapshot};
 use hybrid_modes::{ModeManager, ModeSnapshot};
 use hybrid_risk::StopLoss;
@@ -22,6 +22,7 @@ use super::{
     state::{HoldPosition, OrderOwner},
     HybridOrchestrator, OrchestratorError,
 };
+use crate::driver::Checkpoint;
 
 /// Client order sequences per grid: grid `g` numbers its orders from `g × GRID_SEQUENCE_SPAN`,
 /// far from the store's own sequence used by market orders.
@@ -36,22 +37,13 @@ struct SavedState {
     /// the exchange at restart.
     #[serde(default)]
     fill_cursors: BTreeMap<Symbol, i64>,
-    /// Where the driver was when this was saved (the live loop's last candle), in the same
-    /// document so that the two can never disagree after a crash.
+    /// Where the driver was when this was saved, in the same document so that the two can
+    /// never disagree after a crash.
     #[serde(default)]
-    progress: Option<RunProgress>,
+    progress: Option<Checkpoint>,
     /// When the 6-hourly rebalance last ran.
     #[serde(default)]
     last_rebalance: Option<Timestamp>,
-}
-
-/// How far the driver of the orchestrator had got when the state was saved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunProgress {
-    /// Close time of the last candle traded; a replay resumes after it.
-    pub last_candle_close: Option<Timestamp>,
-    /// The last hour (milliseconds / 3 600 000) whose hourly task ran.
-    pub last_hour: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -63,6 +55,10 @@ struct SavedSymbol {
     cash_exit_deadline: Option<Timestamp>,
     stopped_out_at: Option<Timestamp>,
     grid: Option<SavedGrid>,
+    /// The last price seen (the last candle's close), so a restored symbol can trade before
+    /// its next candle arrives.
+    #[serde(default)]
+    last_price: Option<Price>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -76,7 +72,7 @@ struct SavedGrid {
     snapshot: Option<GridSnapshot>,
 }
 
-impl<E: Exchange> HybridOrchestrator<E> {
+impl<E: Account> HybridOrchestrator<E> {
     /// The document's name in the store.
     fn state_name(&self) -> String {
         format!("hybrid_state/{}", self.config.cohort_name)
@@ -98,6 +94,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
                     allocation: state.allocation,
                     cash_exit_deadline: state.cash_exit_deadline,
                     stopped_out_at: state.stopped_out_at,
+                    last_price: state.last_price,
                     grid: state.grid.as_ref().map(|grid| SavedGrid {
                         params: grid.config().params().clone(),
                         generation: state.grid_generation,
@@ -113,7 +110,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
             symbols,
             stops: self.stops.stops_of(self.cohort).cloned().collect(),
             fill_cursors: self.fill_cursors.clone(),
-            progress: Some(self.progress),
+            progress: Some(self.progress.clone()),
             last_rebalance: self.last_rebalance,
         };
         let body = serde_json::to_value(&document)
@@ -127,7 +124,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
     ///
     /// # Errors
     /// Store failures; [`OrchestratorError::State`] for a document that does not parse.
-    pub fn saved_progress(&self) -> Result<Option<RunProgress>, OrchestratorError> {
+    pub fn saved_progress(&self) -> Result<Option<Checkpoint>, OrchestratorError> {
         let Some(document) = self.store.load_state(&self.state_name())? else {
             return Ok(None);
         };
@@ -176,11 +173,9 @@ impl<E: Exchange> HybridOrchestrator<E> {
     ) -> Result<(), OrchestratorError> {
         let manager = ModeManager::restore(self.config.hybrid.clone(), saved.manager)?;
         let open_orders = self.exchange.open_orders(Some(symbol)).await?;
-        // The last price, if the exchange has one, until the next candle brings a new one.
-        let price = self.exchange.ticker_price(symbol).await.ok();
         let cohort = self.cohort;
         let state = self.state_mut(symbol)?;
-        state.last_price = state.last_price.or(price);
+        state.last_price = state.last_price.or(saved.last_price);
         state.mode = saved.mode;
         state.manager = manager;
         state.hold = saved.hold_entry.map(|entry| HoldPosition { entry });

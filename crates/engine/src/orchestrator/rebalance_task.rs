@@ -12,7 +12,7 @@
 //! with its reason.
 
 use hybrid_core::{Notional, Quantity, Side, Symbol, Timestamp, TradingMode};
-use hybrid_exchange::Exchange;
+use hybrid_exchange::Account;
 use hybrid_store::ExitReason;
 use rust_decimal::Decimal;
 
@@ -24,7 +24,7 @@ use crate::rebalance::{
 /// Trades smaller than this are not worth their fees (USDT).
 const MIN_REBALANCE_TRADE: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
 
-impl<E: Exchange> HybridOrchestrator<E> {
+impl<E: Account> HybridOrchestrator<E> {
     /// Runs the rebalance when it is due; returns whether it traded or re-budgeted anything.
     pub(super) async fn maybe_rebalance(
         &mut self,

@@ -12,10 +12,10 @@
 //!    open but owned by nothing (sent by a state lost in a crash and not asked for again) →
 //!    cancelled. Filled statuses are left to the fills of step 1.
 //!
-//! After a restart the live loop reconciles only once the first candle has been traded: the
-//! restored strategy asks again for the orders it had sent since its snapshot (recognised by
-//! their client ids) and gets the fills it missed with that candle
-//! ([`HybridOrchestrator::fills_since_saved`]), exactly where it would have had them.
+//! After a restart the driver reconciles only once the first group of candles has been traded:
+//! the restored strategy asks again for the orders it had sent since its snapshot (recognised
+//! by their client ids) and gets the fills it missed with that group (the venue was told where
+//! its trade cursors stood, [`hybrid_exchange::Venue::resume_trades`]).
 //! 3. **Orders the exchange holds that the store does not**: ours (our prefix and cohort) are
 //!    cancelled, foreign ones only reported; other cohorts' orders are theirs to reconcile.
 //!
@@ -23,13 +23,10 @@
 //! the reason trading stops.
 
 use hybrid_core::{ClientOrderId, Fill, OrderStatus, Symbol, Timestamp};
-use hybrid_exchange::{Exchange, ExchangeError, OrderRef, TradesFrom};
+use hybrid_exchange::{trades_since, Account, ExchangeError, OrderRef, TradesFrom};
 use serde::{Deserialize, Serialize};
 
 use super::{HybridOrchestrator, OrchestratorError};
-
-/// Pages of trades read per symbol and reconciliation at most (Binance: 1 000 per page).
-const MAX_TRADE_PAGES: usize = 20;
 
 /// What a reconciliation found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +73,7 @@ impl std::fmt::Display for ReconcileReport {
     }
 }
 
-impl<E: Exchange> HybridOrchestrator<E> {
+impl<E: Account> HybridOrchestrator<E> {
     /// Brings the store and the strategy state in line with the exchange (module docs).
     ///
     /// # Errors
@@ -103,21 +100,6 @@ impl<E: Exchange> HybridOrchestrator<E> {
         Ok(report)
     }
 
-    /// The fills the exchange holds after the saved cursors, oldest first, without booking
-    /// them: at a restart the live loop hands them to the first candle, where the strategy
-    /// would have seen them had the process not stopped.
-    ///
-    /// # Errors
-    /// Store or exchange failures.
-    pub async fn fills_since_saved(&self) -> Result<Vec<Fill>, OrchestratorError> {
-        let mut all = Vec::new();
-        for symbol in self.symbols.keys() {
-            all.extend(self.fetch_fills(symbol).await?);
-        }
-        all.sort_by_key(|f| (f.time, f.trade_id));
-        Ok(all)
-    }
-
     async fn read_back_fills(
         &mut self,
         symbol: &Symbol,
@@ -134,8 +116,7 @@ impl<E: Exchange> HybridOrchestrator<E> {
 
     /// The exchange's fills of `symbol` after the cursor (or since the oldest open order).
     async fn fetch_fills(&self, symbol: &Symbol) -> Result<Vec<Fill>, OrchestratorError> {
-        let mut all = Vec::new();
-        let mut from = match self.fill_cursors.get(symbol) {
+        let from = match self.fill_cursors.get(symbol) {
             Some(last) => TradesFrom::TradeId(last + 1),
             None => {
                 let oldest = self
@@ -147,24 +128,11 @@ impl<E: Exchange> HybridOrchestrator<E> {
                     .min();
                 match oldest {
                     Some(time) => TradesFrom::Time(time),
-                    None => return Ok(all),
+                    None => return Ok(Vec::new()),
                 }
             }
         };
-        for _ in 0..MAX_TRADE_PAGES {
-            let mut fills = self.exchange.my_trades(symbol, from).await?;
-            fills.sort_by_key(|f| f.trade_id);
-            let Some(last) = fills.last().map(|f| f.trade_id) else {
-                break;
-            };
-            all.extend(fills);
-            let next = TradesFrom::TradeId(last + 1);
-            if next == from {
-                break;
-            }
-            from = next;
-        }
-        Ok(all)
+        Ok(trades_since(&self.exchange, symbol, from).await?)
     }
 
     async fn reconcile_stored_orders(

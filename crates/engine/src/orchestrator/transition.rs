@@ -2,7 +2,7 @@
 //! rebuild, the HOLD stop and its sale.
 
 use hybrid_core::{Notional, Price, Quantity, Symbol, Timestamp, TradingMode};
-use hybrid_exchange::Exchange;
+use hybrid_exchange::Account;
 use hybrid_grid::{GridBot, GridConfig, GridParams};
 use hybrid_modes::{plan_transition, SymbolPosition, TransitionStep};
 use hybrid_risk::{StopDistance, StopKind, StopRequest};
@@ -13,7 +13,7 @@ use super::{
     persist::GRID_SEQUENCE_SPAN, state::HoldPosition, HybridOrchestrator, OrchestratorError,
 };
 
-impl<E: Exchange> HybridOrchestrator<E> {
+impl<E: Account> HybridOrchestrator<E> {
     /// Enters `mode` from nothing (start-up): GRID builds a grid with the allocation, HOLD buys
     /// it, CASH waits.
     pub(super) async fn enter_mode(
