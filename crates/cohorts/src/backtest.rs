@@ -1,59 +1,36 @@
 //! [`run_cohort_backtest`]: every cohort over the same candles in one replay, on one shared
-//! [`SimExchange`] account (the sum of the cohorts' capital), each cohort through its own
-//! [`CohortExchange`] view and ledger.
+//! [`SimExchange`] account (the sum of the cohorts' capital): the one [`Driver`] loop with the
+//! [`CohortTrader`] (each cohort through its own [`crate::CohortExchange`] view and ledger) and
+//! a recorder hook.
 //!
-//! 1. The first `warmup_days` (or the days before `from`) only feed the market history.
-//! 2. At the first traded candle the coins are scored from that history
-//!    ([`scan_candidates`]: 4h technicals, 24h quote volume, 24h change — sentiment and whale
-//!    flows are not in candle files, so a replay's confidence is at most 0.6), each cohort
-//!    selects its coins ([`select_coins`]); the cohorts with coins get an orchestrator, warmed
-//!    up on the history of their coins; the others keep their cash and are reported.
-//! 3. Every candle goes to the shared exchange, its fills to their cohort, then to the cohort
-//!    trading the symbol. Every full hour each cohort evaluates its modes and the equity of
-//!    each cohort (from its own ledger), their total and the account's (from the exchange's
-//!    balances) are recorded; the ledgers are reconciled with the account at every snapshot.
+//! The first `warmup_days` (or the days before `from`) only feed the market history the coins
+//! are selected from. Every full hour, and at the start, the equity of each cohort (from its
+//! own ledger), their total and the account's (from the exchange's balances) are recorded,
+//! and the ledgers are reconciled with the account.
 //!
 //! Deterministic: same inputs and seed, same report.
 
-use std::{
-    collections::{BTreeMap, VecDeque},
-    fmt,
-    fs::File,
-    future::Future,
-    io::BufReader,
-    iter::Peekable,
-    path::PathBuf,
-    pin::pin,
-    sync::Arc,
-    task::{Context, Poll, Waker},
-};
+use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 
-use hybrid_core::{
-    Candle, CandleCsvReader, CohortId, Notional, Price, Quantity, SimClock, Symbol, Timestamp,
-};
+use hybrid_core::{Candle, CohortId, Notional, Price, SimClock, Symbol, Timestamp};
 use hybrid_engine::{
-    candle_path, interval_ms, replay_filters, AllocationCandidate, BacktestError, EquityPoint,
-    OrchestratorConfig, TradeStats,
+    block_on, interval_ms, replay_filters_of, sim_venue, BacktestConfig, BacktestError, Driver,
+    DriverConfig, DriverError, EquityPoint, Hooks, OrchestratorConfig, Persistence, Timer,
+    TradeStats,
 };
-use hybrid_exchange::{Balance, MatchingConfig, MatchingEngine, SimConfig, SimExchange};
-use hybrid_market::{CoinScanner, RiskLevel, ScanInputs, ScoreComponent, Watchlist};
+use hybrid_exchange::{Balance, CandleFeed, MatchingConfig, ReplaySpeed, SimExchange};
 use hybrid_store::Store;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    definition::{seed, CohortDefinition, BASELINE},
-    exchange::CohortExchange,
+    definition::{CohortDefinition, BASELINE},
     ledger::{reconcile, CohortLedger},
-    orchestrator::{CohortFailure, CohortOrchestrator},
+    orchestrator::CohortFailure,
     ranking::{performance, rank, Ranking},
-    selection::select_coins,
+    trader::{CohortTrader, CohortTraderConfig, ConfidenceBasis},
     CohortError,
 };
-
-/// 4h candles the technical score reads (spec §7.5: 100 bars).
-const TECHNICAL_BARS: usize = 100;
-const FOUR_HOURS_MS: i64 = 4 * Timestamp::HOUR_MS;
 
 /// What to replay.
 #[derive(Debug, Clone)]
@@ -82,22 +59,9 @@ pub struct CohortBacktestConfig {
     pub resamples: usize,
     /// How a coin's confidence is measured in the replay (see [`ConfidenceBasis`]).
     pub confidence_basis: ConfidenceBasis,
-}
-
-/// What a coin's scanner confidence is measured against in a replay.
-///
-/// The live scanner's confidence is the share of its five inputs that had data. Candle files
-/// carry only three of them (technicals, volume, momentum): Fear & Greed and whale flows have
-/// no history here. Measured against all five, no coin of a replay reaches 0.7, so the
-/// conservative cohort (minimum 0.7) can never trade in a backtest.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ConfidenceBasis {
-    /// The share of the inputs a replay can have (3): a coin with all three is fully
-    /// confident. The report says so.
-    #[default]
-    ReplayInputs,
-    /// The share of all five inputs, as live (a replay's coins reach at most 0.6).
-    AllInputs,
+    /// Where every cohort's orders, fills and trade pairs are recorded: `None` keeps them in
+    /// memory (one database per cohort); a URL keeps them for auditing and `compare`.
+    pub database_url: Option<String>,
 }
 
 impl CohortBacktestConfig {
@@ -118,6 +82,7 @@ impl CohortBacktestConfig {
             seed: 1,
             resamples: 2000,
             confidence_basis: ConfidenceBasis::default(),
+            database_url: None,
         }
     }
 }
@@ -201,15 +166,12 @@ pub struct CohortBacktestReport {
     pub confidence_basis: ConfidenceBasis,
 }
 
-type CohortVenueOf = CohortExchange<SimExchange>;
-
 /// Runs the replay (see the module doc), calling `progress` with the replayed time once per
 /// simulated day.
 ///
 /// # Errors
 /// [`CohortError::Backtest`] for bad settings, unreadable candles or no data;
-/// [`CohortError::Config`] for an invalid cohort; [`CohortError::Store`] when the in-memory
-/// store fails.
+/// [`CohortError::Config`] for an invalid cohort; [`CohortError::Store`] when a store fails.
 pub fn run_cohort_backtest(
     config: &CohortBacktestConfig,
     progress: &mut dyn FnMut(Timestamp),
@@ -221,193 +183,182 @@ pub fn run_cohort_backtest(
         .filter(|c| c.is_active)
         .cloned()
         .collect();
-    if cohorts.is_empty() {
-        return Err(CohortError::Config("no active cohort to replay".to_owned()));
+    let mut feed = CandleFeed::open_dir(
+        &config.data_dir,
+        &config.symbols,
+        &config.interval,
+        ReplaySpeed::Fast,
+    )
+    .map_err(BacktestError::from)?;
+    let warmup_ms = i64::from(config.warmup_days) * Timestamp::DAY_MS;
+    if let Some(from) = config.from {
+        feed.skip_before(from.plus_millis(-warmup_ms))
+            .map_err(BacktestError::from)?;
     }
-    for cohort in &cohorts {
-        cohort.validate()?;
-    }
-    let warmup_start = config
-        .from
-        .map(|from| from.plus_millis(-i64::from(config.warmup_days) * Timestamp::DAY_MS));
-    let mut merger = Merger::open(config, warmup_start)?;
-    let filters = merger.filters()?;
-    let first = merger.first_time().ok_or(BacktestError::NoData)?;
-    let trade_from = config
-        .from
-        .unwrap_or_else(|| first.plus_millis(i64::from(config.warmup_days) * Timestamp::DAY_MS));
-    let quote = filters[0].symbol.quote();
+    let filters = replay_filters_of(&mut feed)?;
+    let first = feed
+        .peek_firsts()
+        .map_err(BacktestError::from)?
+        .iter()
+        .filter_map(|(_, c)| c.map(|c| c.open_time()))
+        .min()
+        .ok_or(BacktestError::NoData)?;
+    let trade_from = config.from.unwrap_or_else(|| first.plus_millis(warmup_ms));
     let capital: Decimal = cohorts.iter().map(|c| c.current_capital).sum();
-    let engine = MatchingEngine::new(
-        config.matching.clone(),
-        filters.clone(),
-        &[Balance {
-            asset: quote.clone(),
-            free: capital,
-            locked: Decimal::ZERO,
-        }],
-    );
     let clock = Arc::new(SimClock::new(first));
-    let shared = Arc::new(SimExchange::new(
-        engine,
-        Arc::clone(&clock),
-        SimConfig {
-            interval: config.interval.clone(),
-            ..SimConfig::default()
-        },
+    let venue_config = BacktestConfig {
+        interval: config.interval.clone(),
+        matching: config.matching.clone(),
+        ..BacktestConfig::new(config.data_dir.clone(), config.symbols.clone())
+    };
+    let shared = Arc::new(sim_venue(
+        &venue_config,
+        &filters,
+        Notional::new(capital),
+        &clock,
     ));
-    let mut history: BTreeMap<Symbol, VecDeque<Candle>> = BTreeMap::new();
-    let history_len = usize::try_from(i64::from(config.warmup_days) * Timestamp::DAY_MS / step_ms)
-        .unwrap_or(usize::MAX)
-        .max(1);
-    let mut state = Run::default();
-    let mut last_day = None;
-    let mut last_close: BTreeMap<Symbol, Price> = BTreeMap::new();
-    while let Some((open_time, candles)) = merger.next_group()? {
-        if config.to.is_some_and(|to| open_time >= to) {
-            break;
-        }
-        let close = open_time.plus_millis(step_ms);
-        clock.advance_to(close).map_err(BacktestError::from)?;
-        if open_time < trade_from {
-            for (symbol, candle) in &candles {
-                shared.on_candle(symbol, candle);
-                let buffer = history.entry(symbol.clone()).or_default();
-                if buffer.len() == history_len {
-                    buffer.pop_front();
-                }
-                buffer.push_back(*candle);
-            }
-            continue;
-        }
-        if state.orchestrator.is_none() {
-            state.set_up(config, &cohorts, &shared, &filters, &history, open_time)?;
-            history.clear();
-        }
-        let Some(orchestrator) = state.orchestrator.as_mut() else {
-            continue;
-        };
-        for (symbol, candle) in &candles {
-            let fills = shared.on_candle(symbol, candle);
-            block_on(orchestrator.on_candle(symbol, candle, fills, close))?;
-            last_close.insert(symbol.clone(), candle.close());
-            state.candles += 1;
-        }
-        let hourly = state.last_snapshot.is_none_or(|t: Timestamp| {
-            close.as_millis().div_euclid(Timestamp::HOUR_MS)
-                != t.as_millis().div_euclid(Timestamp::HOUR_MS)
-        });
-        if state.last_snapshot.is_none() {
-            block_on(orchestrator.start(close))?;
-        } else if hourly {
-            block_on(orchestrator.on_hour(close))?;
-        }
-        if hourly {
-            state.snapshot(&shared, close, &last_close);
-        }
-        let day = close.as_millis() / Timestamp::DAY_MS;
-        if last_day != Some(day) {
-            last_day = Some(day);
-            progress(close);
-        }
-    }
-    state.finish(config, &cohorts)
+    let url = config
+        .database_url
+        .clone()
+        .unwrap_or_else(|| "sqlite::memory:".to_owned());
+    let open_url = url.clone();
+    let trader_config = CohortTraderConfig {
+        cohorts,
+        base: config.base.clone(),
+        filters,
+        interval_ms: step_ms,
+        history_days: config.warmup_days,
+        confidence_basis: config.confidence_basis,
+        open_store: Box::new(move || Store::open(&open_url)),
+    };
+    let mut trader = CohortTrader::new(Arc::clone(&shared), trader_config, Store::open(&url)?)?;
+    let mut recorder = CohortRecorder::new(Arc::clone(&shared), progress);
+    let driver_config = DriverConfig {
+        interval_ms: step_ms,
+        trade_from: Some(trade_from),
+        trade_until: config.to,
+        persistence: Persistence::Off,
+        live: false,
+    };
+    block_on(
+        Driver::new(
+            &mut feed,
+            &*shared,
+            &mut trader,
+            &mut recorder,
+            clock,
+            driver_config,
+        )
+        .run(),
+    )
+    .and_then(|run| run)
+    .map_err(|e| CohortError::Backtest(BacktestError::Driver(e)))?;
+    recorder.finish(config, trader)
 }
 
-/// The replay's state once trading started.
-#[derive(Default)]
-struct Run {
-    orchestrator: Option<CohortOrchestrator<CohortVenueOf>>,
-    /// Cohorts without coins: their ledger (cash only) and why.
-    idle: Vec<(CohortDefinition, CohortLedger, String)>,
-    ids: BTreeMap<String, CohortId>,
+/// What a cohort backtest records around the loop (see the module doc).
+struct CohortRecorder<'p> {
+    shared: Arc<SimExchange>,
+    progress: &'p mut dyn FnMut(Timestamp),
+    last_day: Option<i64>,
+    prices: BTreeMap<Symbol, Price>,
     curve: Vec<CohortCurvePoint>,
     candles: u64,
-    last_snapshot: Option<Timestamp>,
     reconciliation_failures: u64,
 }
 
-impl Run {
-    fn set_up(
-        &mut self,
-        config: &CohortBacktestConfig,
-        cohorts: &[CohortDefinition],
-        shared: &Arc<SimExchange>,
-        filters: &[hybrid_core::SymbolFilters],
-        history: &BTreeMap<Symbol, VecDeque<Candle>>,
-        now: Timestamp,
-    ) -> Result<(), CohortError> {
-        let step_ms = interval_ms(&config.interval)?;
-        let candidates = scan_candidates(history, step_ms, now, config.confidence_basis);
-        let selections = select_coins(cohorts, &candidates);
-        let mut orchestrator = CohortOrchestrator::new();
-        for (cohort, selection) in cohorts.iter().zip(selections) {
-            // Every store knows every cohort under the same id, so client order ids route.
-            let store = Store::open("sqlite::memory:")?;
-            let rows = seed(&store, cohorts, now)?;
-            let id = rows
-                .iter()
-                .find(|r| r.name == cohort.name)
-                .map(|r| r.id)
-                .ok_or_else(|| CohortError::Config(format!("cohort {} not stored", cohort.name)))?;
-            self.ids.insert(cohort.name.clone(), id);
-            let quote = filters[0].symbol.quote();
-            let ledger = CohortLedger::new(id, quote, cohort.current_capital);
-            if selection.symbols.is_empty() {
-                let reason = selection.unfunded.unwrap_or_default();
-                self.idle.push((cohort.clone(), ledger, reason));
-                continue;
-            }
-            let own: Vec<_> = filters
-                .iter()
-                .filter(|f| selection.symbols.contains(&f.symbol))
-                .cloned()
-                .collect();
-            let venue = CohortExchange::new(Arc::clone(shared), ledger);
-            orchestrator.add(cohort.clone(), venue, store, own, &config.base, now)?;
-            for symbol in &selection.symbols {
-                for candle in history.get(symbol).into_iter().flatten() {
-                    orchestrator.warm_up(symbol, candle, now);
-                }
-            }
+impl<'p> CohortRecorder<'p> {
+    fn new(shared: Arc<SimExchange>, progress: &'p mut dyn FnMut(Timestamp)) -> Self {
+        Self {
+            shared,
+            progress,
+            last_day: None,
+            prices: BTreeMap::new(),
+            curve: Vec::new(),
+            candles: 0,
+            reconciliation_failures: 0,
         }
-        self.orchestrator = Some(orchestrator);
-        Ok(())
     }
 
-    fn snapshot(&mut self, shared: &SimExchange, now: Timestamp, prices: &BTreeMap<Symbol, Price>) {
-        self.last_snapshot = Some(now);
-        let mut ledgers: Vec<(String, CohortLedger)> = Vec::new();
-        if let Some(orchestrator) = &self.orchestrator {
-            for slot in orchestrator.slots() {
-                ledgers.push((slot.definition().name.clone(), slot.ledger()));
-            }
-        }
-        for (cohort, ledger, _) in &self.idle {
-            ledgers.push((cohort.name.clone(), ledger.clone()));
-        }
-        let account = shared.with_engine(|engine| engine.balances());
+    fn snapshot(&mut self, trader: &CohortTrader<SimExchange>, now: Timestamp) {
+        let ledgers = trader.ledgers();
+        let account = self.shared.with_engine(|engine| engine.balances());
         let refs: Vec<&CohortLedger> = ledgers.iter().map(|(_, l)| l).collect();
         if !reconcile(&refs, &account, true).is_empty() {
             self.reconciliation_failures += 1;
         }
         let cohorts: BTreeMap<String, Decimal> = ledgers
             .iter()
-            .map(|(name, ledger)| (name.clone(), ledger.equity(prices)))
+            .map(|(name, ledger)| (name.clone(), ledger.equity(&self.prices)))
             .collect();
         let total = cohorts.values().copied().sum();
         self.curve.push(CohortCurvePoint {
             time: now,
             cohorts,
             total,
-            account: account_equity(&account, prices),
+            account: account_equity(&account, &self.prices),
         });
     }
+}
 
+impl Hooks<CohortTrader<SimExchange>> for CohortRecorder<'_> {
+    fn before_group(
+        &mut self,
+        _trader: &mut CohortTrader<SimExchange>,
+        group: &[(Symbol, Candle)],
+        _close: Timestamp,
+    ) -> Result<(), DriverError> {
+        for (symbol, candle) in group {
+            self.prices.insert(symbol.clone(), candle.close());
+        }
+        Ok(())
+    }
+
+    fn after_start(
+        &mut self,
+        trader: &mut CohortTrader<SimExchange>,
+        close: Timestamp,
+    ) -> Result<(), DriverError> {
+        self.snapshot(trader, close);
+        Ok(())
+    }
+
+    fn after_timer(
+        &mut self,
+        trader: &mut CohortTrader<SimExchange>,
+        timer: Timer,
+        close: Timestamp,
+    ) -> Result<(), DriverError> {
+        if timer == Timer::Hourly {
+            self.snapshot(trader, close);
+        }
+        Ok(())
+    }
+
+    fn after_group(
+        &mut self,
+        _trader: &mut CohortTrader<SimExchange>,
+        group: &[(Symbol, Candle)],
+        close: Timestamp,
+        traded: bool,
+    ) -> Result<(), DriverError> {
+        if traded {
+            self.candles += group.len() as u64;
+            let day = close.as_millis() / Timestamp::DAY_MS;
+            if self.last_day != Some(day) {
+                self.last_day = Some(day);
+                (self.progress)(close);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CohortRecorder<'_> {
     fn finish(
         self,
         config: &CohortBacktestConfig,
-        cohorts: &[CohortDefinition],
+        trader: CohortTrader<SimExchange>,
     ) -> Result<CohortBacktestReport, CohortError> {
         let (Some(start), Some(end)) = (
             self.curve.first().map(|p| p.time),
@@ -415,6 +366,8 @@ impl Run {
         ) else {
             return Err(BacktestError::NoData.into());
         };
+        let cohorts = trader.definitions().to_vec();
+        let (orchestrator, idle, ids) = trader.into_parts();
         let curve_of = |name: &str| -> Vec<EquityPoint> {
             self.curve
                 .iter()
@@ -426,20 +379,16 @@ impl Run {
                 })
                 .collect()
         };
-        let orchestrator = self.orchestrator.unwrap_or_default();
+        let orchestrator = orchestrator.unwrap_or_default();
         let unrouted_fills = orchestrator.unrouted_fills();
         let slots = orchestrator.into_slots();
         let mut runs = Vec::new();
         let mut performances = Vec::new();
-        for cohort in cohorts {
+        for cohort in &cohorts {
             let points = curve_of(&cohort.name);
-            let id = self
-                .ids
-                .get(&cohort.name)
-                .copied()
-                .unwrap_or(CohortId::new(0));
+            let id = ids.get(&cohort.name).copied().unwrap_or(CohortId::new(0));
             let slot = slots.iter().find(|s| s.definition().name == cohort.name);
-            let idle = self.idle.iter().find(|(c, _, _)| c.name == cohort.name);
+            let idle = idle.iter().find(|i| i.definition.name == cohort.name);
             let (journal, symbols, failures) = match slot {
                 Some(slot) => (
                     slot.journal().clone(),
@@ -448,7 +397,7 @@ impl Run {
                 ),
                 None => (hybrid_engine::Journal::default(), Vec::new(), Vec::new()),
             };
-            let unfunded = idle.map(|(_, _, reason)| reason.clone());
+            let unfunded = idle.map(|i| i.reason.clone());
             let perf = performance(
                 &cohort.name,
                 cohort.current_capital,
@@ -511,235 +460,6 @@ fn account_equity(account: &[Balance], prices: &BTreeMap<Symbol, Price>) -> Deci
             }
         })
         .sum()
-}
-
-/// Scores every coin from its recent candles (see the module doc) as allocation candidates,
-/// categories from the seeded watchlist (a coin it does not know stays
-/// [`hybrid_market::Category::Unknown`]).
-#[must_use]
-pub fn scan_candidates(
-    history: &BTreeMap<Symbol, VecDeque<Candle>>,
-    interval_ms: i64,
-    now: Timestamp,
-    basis: ConfidenceBasis,
-) -> Vec<AllocationCandidate> {
-    let watchlist = Watchlist::seeded();
-    let scanner = CoinScanner::default();
-    let per_day = usize::try_from(Timestamp::DAY_MS / interval_ms.max(1))
-        .unwrap_or(1)
-        .max(1);
-    history
-        .iter()
-        .filter_map(|(symbol, candles)| {
-            let last = candles.back()?;
-            let bars_4h = (interval_ms <= FOUR_HOURS_MS).then(|| to_four_hours(candles));
-            let day: Vec<&Candle> = candles.iter().rev().take(per_day).collect();
-            let quote_volume: Decimal = day
-                .iter()
-                .map(|c| c.volume().value() * c.close().value())
-                .sum();
-            let change = day.last().and_then(|first| {
-                let open = first.open().value();
-                (!open.is_zero())
-                    .then(|| (last.close().value() / open - Decimal::ONE) * Decimal::ONE_HUNDRED)
-            });
-            let inputs = ScanInputs {
-                candles_4h: bars_4h.as_deref(),
-                quote_volume_24h: Some(quote_volume),
-                change_24h_pct: change,
-                ..ScanInputs::empty(symbol.clone())
-            };
-            let mut opportunity = scanner.score(&watchlist, &inputs, now);
-            if basis == ConfidenceBasis::ReplayInputs {
-                let had = REPLAY_INPUTS
-                    - opportunity
-                        .missing
-                        .iter()
-                        .filter(|c| !matches!(c, ScoreComponent::Sentiment | ScoreComponent::Whale))
-                        .count();
-                opportunity.confidence =
-                    (Decimal::from(had) / Decimal::from(REPLAY_INPUTS)).round_dp(4);
-                opportunity.risk_level =
-                    risk_level(opportunity.confidence, opportunity.total_score);
-            }
-            Some(AllocationCandidate::from_opportunity(
-                &opportunity,
-                last.close(),
-                Notional::new(Decimal::from(5)),
-            ))
-        })
-        .collect()
-}
-
-/// The scanner inputs a candle file can feed: technicals, volume, momentum.
-const REPLAY_INPUTS: usize = 3;
-
-/// Spec §7.4 risk: LOW if confidence ≥ 0.7 and score ≥ 0.6, HIGH if confidence < 0.4 or
-/// score < 0.3, else MEDIUM.
-fn risk_level(confidence: Decimal, score: Decimal) -> RiskLevel {
-    if confidence >= Decimal::new(7, 1) && score >= Decimal::new(6, 1) {
-        RiskLevel::Low
-    } else if confidence < Decimal::new(4, 1) || score < Decimal::new(3, 1) {
-        RiskLevel::High
-    } else {
-        RiskLevel::Medium
-    }
-}
-
-/// The last [`TECHNICAL_BARS`] 4h candles built from shorter ones (UTC-aligned buckets).
-fn to_four_hours(candles: &VecDeque<Candle>) -> Vec<Candle> {
-    let mut out: Vec<Candle> = Vec::new();
-    let mut bucket: Option<(Timestamp, Price, Price, Price, Price, Decimal)> = None;
-    let flush = |b: Option<(Timestamp, Price, Price, Price, Price, Decimal)>,
-                 out: &mut Vec<Candle>| {
-        if let Some((t, o, h, l, c, v)) = b {
-            if let Ok(candle) =
-                Candle::new(t, o, h, l, c, Quantity::new(v).unwrap_or(Quantity::ZERO))
-            {
-                out.push(candle);
-            }
-        }
-    };
-    for candle in candles {
-        let start = Timestamp::from_millis(
-            candle.open_time().as_millis().div_euclid(FOUR_HOURS_MS) * FOUR_HOURS_MS,
-        );
-        bucket = match bucket {
-            Some((t, o, h, l, _, v)) if t == start => Some((
-                t,
-                o,
-                h.max(candle.high()),
-                l.min(candle.low()),
-                candle.close(),
-                v + candle.volume().value(),
-            )),
-            other => {
-                flush(other, &mut out);
-                Some((
-                    start,
-                    candle.open(),
-                    candle.high(),
-                    candle.low(),
-                    candle.close(),
-                    candle.volume().value(),
-                ))
-            }
-        };
-    }
-    flush(bucket, &mut out);
-    let skip = out.len().saturating_sub(TECHNICAL_BARS);
-    out.split_off(skip)
-}
-
-/// Polls a future of the simulated exchange, which never waits.
-fn block_on<F: Future>(future: F) -> Result<F::Output, CohortError> {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => Err(CohortError::Config(
-            "the exchange did not answer at once: only the simulated exchange can be replayed"
-                .to_owned(),
-        )),
-    }
-}
-
-/// Candles of several symbols sharing one open time.
-type CandleGroup = (Timestamp, Vec<(Symbol, Candle)>);
-
-type Stream = Peekable<CandleCsvReader<BufReader<File>>>;
-
-/// Candle files read in step, merged by open time.
-struct Merger {
-    streams: Vec<(Symbol, Stream)>,
-}
-
-impl Merger {
-    fn open(
-        config: &CohortBacktestConfig,
-        skip_before: Option<Timestamp>,
-    ) -> Result<Self, CohortError> {
-        if config.symbols.is_empty() {
-            return Err(BacktestError::InvalidInput("no symbols to replay".to_owned()).into());
-        }
-        let mut streams = Vec::new();
-        for symbol in &config.symbols {
-            let path = candle_path(&config.data_dir, symbol, &config.interval);
-            let mut stream = CandleCsvReader::open(&path)
-                .map_err(BacktestError::from)?
-                .peekable();
-            if let Some(start) = skip_before {
-                while stream
-                    .next_if(|c| c.as_ref().is_ok_and(|c| c.open_time() < start))
-                    .is_some()
-                {}
-            }
-            streams.push((symbol.clone(), stream));
-        }
-        Ok(Self { streams })
-    }
-
-    fn filters(&mut self) -> Result<Vec<hybrid_core::SymbolFilters>, CohortError> {
-        let mut filters = Vec::new();
-        for (symbol, stream) in &mut self.streams {
-            match stream.peek() {
-                Some(Ok(candle)) => filters.push(replay_filters(symbol.clone(), candle.open())),
-                Some(Err(_)) => {
-                    if let Some(Err(error)) = stream.next() {
-                        return Err(BacktestError::from(error).into());
-                    }
-                }
-                None => {
-                    return Err(BacktestError::InvalidInput(format!(
-                        "no candles for {symbol} in the requested window"
-                    ))
-                    .into())
-                }
-            }
-        }
-        Ok(filters)
-    }
-
-    fn first_time(&mut self) -> Option<Timestamp> {
-        self.streams
-            .iter_mut()
-            .filter_map(|(_, s)| {
-                s.peek()
-                    .and_then(|c| c.as_ref().ok())
-                    .map(Candle::open_time)
-            })
-            .min()
-    }
-
-    fn next_group(&mut self) -> Result<Option<CandleGroup>, CohortError> {
-        let mut earliest: Option<Timestamp> = None;
-        for (_, stream) in &mut self.streams {
-            match stream.peek() {
-                Some(Ok(candle)) => {
-                    let t = candle.open_time();
-                    earliest = Some(earliest.map_or(t, |e| e.min(t)));
-                }
-                Some(Err(_)) => {
-                    if let Some(Err(error)) = stream.next() {
-                        return Err(BacktestError::from(error).into());
-                    }
-                }
-                None => {}
-            }
-        }
-        let Some(time) = earliest else {
-            return Ok(None);
-        };
-        let mut group = Vec::new();
-        for (symbol, stream) in &mut self.streams {
-            if let Some(Ok(candle)) =
-                stream.next_if(|c| c.as_ref().is_ok_and(|c| c.open_time() == time))
-            {
-                group.push((symbol.clone(), candle));
-            }
-        }
-        Ok(Some((time, group)))
-    }
 }
 
 impl fmt::Display for CohortBacktestReport {

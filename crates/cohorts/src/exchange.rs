@@ -1,8 +1,9 @@
-//! [`CohortExchange`]: one cohort's view of the shared exchange client.
+//! [`CohortExchange`]: one cohort's view of the shared account.
 //!
 //! Every cohort's [`hybrid_engine::HybridOrchestrator`] gets its own view; all views hold the
-//! same `Arc` of the real client, so there is one connection, one request-weight budget and one
-//! market-data source for the whole process. A view:
+//! same `Arc` of the real account (the run's venue), so there is one connection and one
+//! request-weight budget for the whole process. A view is an [`Account`] only (market data
+//! never goes through it), and it adds what a cohort needs:
 //! - answers `balances` from the cohort's [`CohortLedger`], never from the account, so the
 //!   orchestrator sizes its orders from its own money;
 //! - refuses an order the ledger cannot pay (`InsufficientBalance`) or one carrying another
@@ -11,30 +12,33 @@
 //! - shows only the cohort's own open orders and trades (routed by the cohort encoded in the
 //!   client order id).
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-use hybrid_core::{
-    Candle, ClientOrderId, CohortId, Fill, Order, OrderKind, Price, Symbol, SymbolFilters,
-    Timestamp,
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
+
+use hybrid_core::{ClientOrderId, CohortId, Fill, Order, OrderKind, Price, Symbol};
 use hybrid_exchange::{
-    Balance, Exchange, ExchangeError, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice,
-    TradesFrom,
+    Account, Balance, ExchangeError, OrderAck, OrderRef, OrderRequest, TradesFrom,
 };
 
 use rust_decimal::Decimal;
 
 use crate::ledger::{CapitalRefusal, CohortLedger};
 
-/// What the cohort orchestrator needs from a cohort's venue besides the [`Exchange`]
+/// What the cohort orchestrator needs from a cohort's venue besides the [`Account`]
 /// operations: booking fills that arrive outside an order's placement (the replay's candle
-/// fills, a live trade report) and reading the ledger for reconciliation.
-pub trait CohortVenue: Exchange {
+/// fills, a live trade report), the last prices (a market buy is checked against them) and
+/// reading the ledger for reconciliation.
+pub trait CohortVenue: Account {
     /// The cohort this venue trades for.
     fn cohort(&self) -> CohortId;
 
     /// Books a fill of one of this cohort's orders reported after its placement (idempotent).
     fn book_fill(&self, fill: &Fill);
+
+    /// The last price of `symbol` (a candle's close), which a market buy is checked against.
+    fn mark_price(&self, symbol: &Symbol, price: Price);
 
     /// A copy of the cohort's ledger now.
     fn ledger(&self) -> CohortLedger;
@@ -60,6 +64,7 @@ pub struct CohortExchange<E> {
     shared: Arc<E>,
     cohort: CohortId,
     ledger: Mutex<CohortLedger>,
+    prices: Mutex<BTreeMap<Symbol, Price>>,
 }
 
 impl<E> CohortExchange<E> {
@@ -70,6 +75,7 @@ impl<E> CohortExchange<E> {
             shared,
             cohort: ledger.cohort(),
             ledger: Mutex::new(ledger),
+            prices: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -104,7 +110,7 @@ impl<E> CohortExchange<E> {
     }
 }
 
-impl<E: Exchange> CohortVenue for CohortExchange<E> {
+impl<E: Account> CohortVenue for CohortExchange<E> {
     fn cohort(&self) -> CohortId {
         self.cohort
     }
@@ -112,6 +118,17 @@ impl<E: Exchange> CohortVenue for CohortExchange<E> {
     fn book_fill(&self, fill: &Fill) {
         if self.owns(&fill.client_order_id) {
             self.lock().apply_fill(fill);
+        }
+    }
+
+    fn mark_price(&self, symbol: &Symbol, price: Price) {
+        let mut prices = self.prices.lock().unwrap_or_else(PoisonError::into_inner);
+        // Speed: the symbol (a `String`) is cloned only for its first candle.
+        match prices.get_mut(symbol) {
+            Some(last) => *last = price,
+            None => {
+                prices.insert(symbol.clone(), price);
+            }
         }
     }
 
@@ -128,44 +145,7 @@ impl<E: Exchange> CohortVenue for CohortExchange<E> {
     }
 }
 
-impl<E: Exchange> Exchange for CohortExchange<E> {
-    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
-        self.shared.server_time().await
-    }
-
-    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
-        self.shared.exchange_info().await
-    }
-
-    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
-        self.shared.symbol_filters(symbol).await
-    }
-
-    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
-        self.shared.ticker_price(symbol).await
-    }
-
-    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
-        self.shared.ticker_prices().await
-    }
-
-    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
-        self.shared.ticker_24h(symbol).await
-    }
-
-    async fn klines(
-        &self,
-        symbol: &Symbol,
-        interval: &str,
-        start: Option<Timestamp>,
-        end: Option<Timestamp>,
-        limit: Option<u32>,
-    ) -> Result<Vec<Candle>, ExchangeError> {
-        self.shared
-            .klines(symbol, interval, start, end, limit)
-            .await
-    }
-
+impl<E: Account> Account for CohortExchange<E> {
     /// The cohort's own balances (its ledger), not the account's.
     async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
         Ok(self.lock().balances())
@@ -176,7 +156,18 @@ impl<E: Exchange> Exchange for CohortExchange<E> {
             return Err(self.foreign("place"));
         }
         let reference = match (request.kind, request.price) {
-            (OrderKind::Market, _) | (_, None) => self.shared.ticker_price(&request.symbol).await?,
+            (OrderKind::Market, _) | (_, None) => self
+                .prices
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&request.symbol)
+                .copied()
+                .ok_or_else(|| {
+                    ExchangeError::InvalidRequest(format!(
+                        "no price of {} known yet for a market order",
+                        request.symbol
+                    ))
+                })?,
             (_, Some(price)) => price,
         };
         self.lock().check(request, reference).map_err(|refusal| {

@@ -22,11 +22,12 @@ mod ledger;
 mod orchestrator;
 mod ranking;
 mod selection;
+mod trader;
 
 pub use crate::{
     backtest::{
-        run_cohort_backtest, scan_candidates, CohortBacktestConfig, CohortBacktestReport,
-        CohortCurvePoint, CohortRun, ConfidenceBasis,
+        run_cohort_backtest, CohortBacktestConfig, CohortBacktestReport, CohortCurvePoint,
+        CohortRun,
     },
     definition::{
         default_cohorts, from_cohort, load_or_seed, market_category, orchestrator_config, seed,
@@ -40,6 +41,9 @@ pub use crate::{
         ranking_of_cohorts, CohortPerformance, ConfidenceInterval, Ranking, RankingEntry, Verdict,
     },
     selection::{plan_for, select_coins, CohortSelection, MAX_SYMBOLS_PER_COHORT},
+    trader::{
+        scan_candidates, CohortTrader, CohortTraderConfig, ConfidenceBasis, IdleCohort, StoreOpener,
+    },
 };
 /// A cohort's coin categories (`CohortConfig::allowed_categories`), re-exported so that
 /// configuration can name them without depending on hybrid-modes.

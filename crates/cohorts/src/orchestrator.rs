@@ -10,7 +10,11 @@
 use std::collections::BTreeMap;
 
 use hybrid_core::{Candle, CohortId, Fill, Symbol, SymbolFilters, Timestamp};
-use hybrid_engine::{EquitySnapshot, HybridOrchestrator, Journal, OrchestratorConfig};
+use hybrid_engine::{
+    Checkpoint, EquitySnapshot, HybridOrchestrator, Journal, OrchestratorConfig, ReconcileReport,
+    Trader,
+};
+use hybrid_exchange::TradesFrom;
 use hybrid_store::Store;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -261,6 +265,12 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
         }
         let mut failed = Vec::new();
         let owner = self.owner.get(symbol).copied();
+        if let Some(i) = owner {
+            self.slots[i]
+                .orchestrator
+                .exchange()
+                .mark_price(symbol, candle.close());
+        }
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let fills = by_slot.remove(&i).unwrap_or_default();
             if owner != Some(i) && fills.is_empty() {
@@ -378,6 +388,98 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
             CohortError::Config(format!("no cohort {cohort} in this orchestrator"))
         })?;
         Ok(&mut self.slots[index])
+    }
+
+    /// Restores every cohort's saved state; returns the checkpoint the driver goes on from
+    /// (the earliest of the cohorts', so none misses a candle), or `None` when no cohort had a
+    /// saved state. Restored cohorts count as started.
+    ///
+    /// # Errors
+    /// [`CohortError::Config`] naming the cohort whose saved state cannot be read.
+    pub async fn restore(&mut self, now: Timestamp) -> Result<Option<Checkpoint>, CohortError> {
+        let mut earliest: Option<Checkpoint> = None;
+        for slot in &mut self.slots {
+            let restored = Trader::restore(&mut slot.orchestrator, now)
+                .await
+                .map_err(|e| {
+                    CohortError::Config(format!("cohort {:?}: {e}", slot.definition.name))
+                })?;
+            if let Some(checkpoint) = restored {
+                slot.started = true;
+                let earlier = earliest
+                    .as_ref()
+                    .is_none_or(|e| checkpoint.last_close < e.last_close);
+                if earlier {
+                    earliest = Some(checkpoint);
+                }
+            }
+        }
+        Ok(earliest)
+    }
+
+    /// Reconciles every cohort with the exchange; a cohort's failure is recorded against it.
+    pub async fn reconcile(&mut self, now: Timestamp) -> ReconcileReport {
+        let mut report = ReconcileReport::default();
+        for slot in &mut self.slots {
+            match slot.orchestrator.reconcile(now).await {
+                Ok(own) => report.merge(own),
+                Err(error) => {
+                    report
+                        .errors
+                        .push(format!("{}: {error}", slot.definition.name));
+                    slot.fail(now, "reconcile".to_owned(), error);
+                }
+            }
+        }
+        report
+    }
+
+    /// Saves every cohort's state with the driver's `checkpoint`.
+    ///
+    /// # Errors
+    /// [`CohortError::Config`] naming the cohort whose state could not be saved (a store
+    /// failure: the run must stop rather than trade on without a restart point).
+    pub fn save(&mut self, checkpoint: &Checkpoint, now: Timestamp) -> Result<(), CohortError> {
+        for slot in &mut self.slots {
+            Trader::save(&mut slot.orchestrator, checkpoint, now).map_err(|e| {
+                CohortError::Config(format!("saving cohort {:?}: {e}", slot.definition.name))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Pauses or resumes buying in every cohort.
+    pub fn set_paused(&mut self, paused: bool) {
+        for slot in &mut self.slots {
+            slot.orchestrator.set_paused(paused);
+        }
+    }
+
+    /// The sum of the cohorts' activity counters ([`Trader::activity`]).
+    #[must_use]
+    pub fn activity(&self) -> u64 {
+        self.slots
+            .iter()
+            .map(|slot| Trader::activity(&slot.orchestrator))
+            .sum()
+    }
+
+    /// Per symbol, the earliest trade the cohorts have not booked yet.
+    #[must_use]
+    pub fn trade_cursors(&self) -> Vec<(Symbol, TradesFrom)> {
+        let mut cursors: BTreeMap<Symbol, i64> = BTreeMap::new();
+        for slot in &self.slots {
+            for (symbol, from) in Trader::trade_cursors(&slot.orchestrator) {
+                if let TradesFrom::TradeId(id) = from {
+                    let entry = cursors.entry(symbol).or_insert(id);
+                    *entry = (*entry).min(id);
+                }
+            }
+        }
+        cursors
+            .into_iter()
+            .map(|(symbol, id)| (symbol, TradesFrom::TradeId(id)))
+            .collect()
     }
 
     /// Every cohort's ledger now, in slot order.

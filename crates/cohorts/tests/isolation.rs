@@ -16,8 +16,8 @@ use hybrid_core::{
 };
 use hybrid_engine::{replay_filters, OrchestratorConfig};
 use hybrid_exchange::{
-    Balance, Exchange, ExchangeError, MatchingConfig, MatchingEngine, OrderAck, OrderRef,
-    OrderRequest, SimConfig, SimExchange, Ticker24h, TickerPrice, TradesFrom,
+    Account, Balance, ExchangeError, MatchingConfig, MatchingEngine, OrderAck, OrderRef,
+    OrderRequest, SimConfig, SimExchange, TradesFrom,
 };
 use hybrid_store::Store;
 use rust_decimal::Decimal;
@@ -49,6 +49,9 @@ impl CohortVenue for Flaky {
     fn book_fill(&self, fill: &Fill) {
         self.inner.book_fill(fill);
     }
+    fn mark_price(&self, symbol: &Symbol, price: Price) {
+        self.inner.mark_price(symbol, price);
+    }
     fn ledger(&self) -> CohortLedger {
         self.inner.ledger()
     }
@@ -60,42 +63,7 @@ impl CohortVenue for Flaky {
     }
 }
 
-impl Exchange for Flaky {
-    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
-        self.check()?;
-        self.inner.server_time().await
-    }
-    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
-        self.check()?;
-        self.inner.exchange_info().await
-    }
-    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
-        self.check()?;
-        self.inner.symbol_filters(symbol).await
-    }
-    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
-        self.check()?;
-        self.inner.ticker_price(symbol).await
-    }
-    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
-        self.check()?;
-        self.inner.ticker_prices().await
-    }
-    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
-        self.check()?;
-        self.inner.ticker_24h(symbol).await
-    }
-    async fn klines(
-        &self,
-        symbol: &Symbol,
-        interval: &str,
-        start: Option<Timestamp>,
-        end: Option<Timestamp>,
-        limit: Option<u32>,
-    ) -> Result<Vec<Candle>, ExchangeError> {
-        self.check()?;
-        self.inner.klines(symbol, interval, start, end, limit).await
-    }
+impl Account for Flaky {
     async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
         self.check()?;
         self.inner.balances().await
@@ -130,13 +98,9 @@ impl Exchange for Flaky {
     }
 }
 
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("the simulated exchange never waits"),
-    }
+/// Runs a future of the simulated exchange, which never waits.
+fn settle<F: std::future::Future>(future: F) -> F::Output {
+    hybrid_engine::block_on(future).unwrap()
 }
 
 const HOUR: i64 = Timestamp::HOUR_MS;
@@ -239,12 +203,12 @@ fn run(world: &mut World, hours: i64) {
         for (symbol, base) in &world.coins {
             let c = candle(*base, hour);
             let fills = world.shared.on_candle(symbol, &c);
-            block_on(world.cohorts.on_candle(symbol, &c, fills, close));
+            settle(world.cohorts.on_candle(symbol, &c, fills, close));
         }
         // A cohort that could not start is retried every hour.
-        block_on(world.cohorts.start(close));
+        settle(world.cohorts.start(close));
         if hour > 0 {
-            block_on(world.cohorts.on_hour(close));
+            settle(world.cohorts.on_hour(close));
         }
         let ledgers = world.cohorts.ledgers();
         let refs: Vec<&CohortLedger> = ledgers.iter().collect();
@@ -324,7 +288,7 @@ fn a_cohort_cannot_spend_beyond_its_own_cash_on_a_richer_account() {
         account_free > own + dec!(500),
         "the account holds the other cohorts' cash too"
     );
-    let balances = block_on(venue.balances()).unwrap();
+    let balances = settle(venue.balances()).unwrap();
     let shown: Decimal = balances
         .iter()
         .filter(|b| b.asset == usdt)
@@ -347,16 +311,16 @@ fn a_cohort_cannot_spend_beyond_its_own_cash_on_a_richer_account() {
         price: Some(Price::new(base * dec!(0.5)).unwrap()),
         quantity: Quantity::new((cash / (base * dec!(0.5))).round_dp(5)).unwrap(),
     };
-    let error = block_on(venue.place_order(&order(1, own + dec!(100)))).unwrap_err();
+    let error = settle(venue.place_order(&order(1, own + dec!(100)))).unwrap_err();
     assert!(
         matches!(error, ExchangeError::InsufficientBalance { .. }),
         "{error}"
     );
-    block_on(venue.place_order(&order(2, own - dec!(1)))).unwrap();
+    settle(venue.place_order(&order(2, own - dec!(1)))).unwrap();
     // Another cohort's id is refused outright.
     let mut foreign = order(3, dec!(10));
     foreign.cohort = CohortId::new(id.get() + 1);
-    assert!(block_on(venue.place_order(&foreign)).is_err());
+    assert!(settle(venue.place_order(&foreign)).is_err());
     let ledgers = world.cohorts.ledgers();
     let refs: Vec<&CohortLedger> = ledgers.iter().collect();
     let account = world.shared.with_engine(|e| e.balances());
@@ -372,8 +336,8 @@ fn a_cohort_sees_and_cancels_only_its_own_orders() {
         slots[0].orchestrator().exchange(),
         slots[1].orchestrator().exchange(),
     );
-    let open_a = block_on(a.open_orders(None)).unwrap();
-    let open_b = block_on(b.open_orders(None)).unwrap();
+    let open_a = settle(a.open_orders(None)).unwrap();
+    let open_b = settle(b.open_orders(None)).unwrap();
     assert!(
         !open_a.is_empty() && !open_b.is_empty(),
         "both cohorts have grid orders"
@@ -384,11 +348,11 @@ fn a_cohort_sees_and_cancels_only_its_own_orders() {
     assert!(open_b
         .iter()
         .all(|o| o.client_order_id.decode().unwrap().0 == b.cohort()));
-    let all = block_on(world.shared.open_orders(None)).unwrap();
+    let all = settle(world.shared.open_orders(None)).unwrap();
     let mine = slots
         .iter()
         .map(|s| {
-            block_on(s.orchestrator().exchange().open_orders(None))
+            settle(s.orchestrator().exchange().open_orders(None))
                 .unwrap()
                 .len()
         })
@@ -402,12 +366,12 @@ fn a_cohort_sees_and_cancels_only_its_own_orders() {
     let order = &open_a[0];
     let by_client = OrderRef::Client(order.client_order_id.clone());
     let by_exchange = OrderRef::Exchange(order.exchange_order_id.unwrap());
-    assert!(block_on(b.cancel_order(&order.symbol, &by_client)).is_err());
-    assert!(block_on(b.cancel_order(&order.symbol, &by_exchange)).is_err());
-    assert!(block_on(b.query_order(&order.symbol, &by_client)).is_err());
+    assert!(settle(b.cancel_order(&order.symbol, &by_client)).is_err());
+    assert!(settle(b.cancel_order(&order.symbol, &by_exchange)).is_err());
+    assert!(settle(b.query_order(&order.symbol, &by_client)).is_err());
     let reserved =
         a.ledger().reserved(&order.symbol.quote()) + a.ledger().reserved(&order.symbol.base());
-    block_on(a.cancel_order(&order.symbol, &by_client)).unwrap();
+    settle(a.cancel_order(&order.symbol, &by_client)).unwrap();
     let after =
         a.ledger().reserved(&order.symbol.quote()) + a.ledger().reserved(&order.symbol.base());
     assert!(after < reserved, "the cancel released the reservation");

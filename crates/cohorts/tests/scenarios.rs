@@ -22,13 +22,9 @@ use hybrid_store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("the simulated exchange never waits"),
-    }
+/// Runs a future of the simulated exchange, which never waits.
+fn settle<F: std::future::Future>(future: F) -> F::Output {
+    hybrid_engine::block_on(future).unwrap()
 }
 
 fn sym(code: &str) -> Symbol {
@@ -57,7 +53,7 @@ fn flat_candle(price: Decimal, hour: i64) -> Candle {
 fn scenario_11_71_cohort_orchestrator() {
     // With no cohorts nothing starts (the process exits 1, scenario 72).
     let mut empty: CohortOrchestrator<CohortExchange<SimExchange>> = CohortOrchestrator::new();
-    assert_eq!(block_on(empty.start(Timestamp::from_millis(0))), 0);
+    assert_eq!(settle(empty.start(Timestamp::from_millis(0))), 0);
     assert!(empty.slots().is_empty());
 
     // Two cohorts give two orchestrators, keyed by name, each on its own coin.
@@ -155,11 +151,11 @@ fn scenario_11_71_cohort_orchestrator() {
     for (symbol, price) in &coins {
         let candle = flat_candle(*price, 0);
         let fills = shared.on_candle(symbol, &candle);
-        block_on(cohorts.on_candle(symbol, &candle, fills, close));
+        settle(cohorts.on_candle(symbol, &candle, fills, close));
     }
-    assert_eq!(block_on(cohorts.start(close)), 2);
+    assert_eq!(settle(cohorts.start(close)), 2);
     let later = Timestamp::from_millis(2 * Timestamp::HOUR_MS);
-    let hour = block_on(cohorts.on_hour(later));
+    let hour = settle(cohorts.on_hour(later));
     assert_eq!(hour.len(), 2);
     assert!(hour.iter().all(|(_, r)| r.is_ok()), "{hour:?}");
     // The status merges the cohort's information with its orchestrator's.

@@ -12,8 +12,8 @@
 use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 
 use hybrid_core::{
-    Candle, CoreError, CsvError, Fill, Notional, Price, SimClock, Symbol, SymbolFilters,
-    Timestamp, TradingMode,
+    Candle, CoreError, CsvError, Fill, Notional, Price, SimClock, Symbol, SymbolFilters, Timestamp,
+    TradingMode,
 };
 use hybrid_exchange::{
     Account, Balance, CandleFeed, CandleSource, ExchangeError, MatchingConfig, MatchingEngine,

@@ -38,9 +38,7 @@ use tokio::sync::watch;
 use crate::orchestrator::ReconcileReport;
 
 /// The market-time timers of a run.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Timer {
     /// Every full hour: mode evaluation, the rebalance when due, the equity snapshot.
     Hourly,
@@ -67,7 +65,9 @@ impl Timer {
     pub const fn first_due(self, start: Timestamp) -> Timestamp {
         let ms = start.as_millis();
         match self {
-            Self::Hourly => Timestamp::from_millis((ms / Timestamp::HOUR_MS + 1) * Timestamp::HOUR_MS),
+            Self::Hourly => {
+                Timestamp::from_millis((ms / Timestamp::HOUR_MS + 1) * Timestamp::HOUR_MS)
+            }
             Self::Reconcile => Timestamp::from_millis(ms + RECONCILE_INTERVAL_MS),
         }
     }
@@ -230,8 +230,13 @@ pub trait Hooks<T> {
     ///
     /// # Errors
     /// [`DriverError::Hook`] stops the run.
-    fn before_group(&mut self, trader: &mut T, close: Timestamp) -> Result<(), DriverError> {
-        let _ = (trader, close);
+    fn before_group(
+        &mut self,
+        trader: &mut T,
+        group: &[(Symbol, Candle)],
+        close: Timestamp,
+    ) -> Result<(), DriverError> {
+        let _ = (trader, group, close);
         Ok(())
     }
 
@@ -286,9 +291,14 @@ pub trait Hooks<T> {
 impl<T> Hooks<T> for () {}
 
 impl<T, A: Hooks<T>, B: Hooks<T>> Hooks<T> for (A, B) {
-    fn before_group(&mut self, trader: &mut T, close: Timestamp) -> Result<(), DriverError> {
-        self.0.before_group(trader, close)?;
-        self.1.before_group(trader, close)
+    fn before_group(
+        &mut self,
+        trader: &mut T,
+        group: &[(Symbol, Candle)],
+        close: Timestamp,
+    ) -> Result<(), DriverError> {
+        self.0.before_group(trader, group, close)?;
+        self.1.before_group(trader, group, close)
     }
 
     fn after_start(&mut self, trader: &mut T, close: Timestamp) -> Result<(), DriverError> {
@@ -324,8 +334,13 @@ impl<T, A: Hooks<T>, B: Hooks<T>> Hooks<T> for (A, B) {
 }
 
 impl<T, H: Hooks<T>> Hooks<T> for &mut H {
-    fn before_group(&mut self, trader: &mut T, close: Timestamp) -> Result<(), DriverError> {
-        (**self).before_group(trader, close)
+    fn before_group(
+        &mut self,
+        trader: &mut T,
+        group: &[(Symbol, Candle)],
+        close: Timestamp,
+    ) -> Result<(), DriverError> {
+        (**self).before_group(trader, group, close)
     }
 
     fn after_start(&mut self, trader: &mut T, close: Timestamp) -> Result<(), DriverError> {
@@ -597,13 +612,16 @@ where
                     symbol: symbol.clone(),
                     candle: *candle,
                 };
-                self.venue.on_market(&event).await.map_err(DriverError::Venue)?;
+                self.venue
+                    .on_market(&event)
+                    .await
+                    .map_err(DriverError::Venue)?;
                 self.trader.warm_up(symbol, candle).map_err(trader_error)?;
             }
             progress.summary.warm_up += group.len() as u64;
             return self.hooks.after_group(self.trader, group, close, false);
         }
-        self.hooks.before_group(self.trader, close)?;
+        self.hooks.before_group(self.trader, group, close)?;
         for (symbol, candle) in group {
             let event = MarketEvent::Candle {
                 symbol: symbol.clone(),
@@ -641,9 +659,11 @@ where
             self.trader.start(close).await.map_err(trader_error)?;
             progress.started = true;
             for timer in Timer::ALL {
-                let id = self
-                    .market
-                    .schedule(timer.name(), timer.first_due(close), timer.period_ms())?;
+                let id = self.market.schedule(
+                    timer.name(),
+                    timer.first_due(close),
+                    timer.period_ms(),
+                )?;
                 progress.timers.insert(timer, id);
             }
             self.hooks.after_start(self.trader, close)?;
@@ -708,9 +728,7 @@ where
         let save = match self.config.persistence {
             Persistence::Off => false,
             Persistence::EveryGroup => true,
-            Persistence::OnActivity => {
-                hourly_ran || progress.last_saved_activity != Some(activity)
-            }
+            Persistence::OnActivity => hourly_ran || progress.last_saved_activity != Some(activity),
         };
         if save {
             let checkpoint = self.checkpoint(progress);

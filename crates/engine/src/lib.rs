@@ -75,18 +75,16 @@ pub use crate::{
         CORRELATION_PENALTY_FACTOR,
     },
     backtest::{
-        interval_ms, replay_filters, replay_filters_of, run_backtest, run_backtest_from,
-        sim_venue, BacktestConfig, BacktestError, BacktestOutcome, BacktestReport, Progress,
+        interval_ms, replay_filters, replay_filters_of, run_backtest, run_backtest_from, sim_venue,
+        BacktestConfig, BacktestError, BacktestOutcome, BacktestReport, Progress,
     },
+    chart::equity_chart_png,
     driver::{
         block_on, Checkpoint, Driver, DriverConfig, DriverError, Hooks, Persistence, RunSummary,
         Timer, Trader, RECONCILE_INTERVAL_MS,
     },
-    chart::equity_chart_png,
     error::EngineError,
-    live::{
-        paused_by_operator, run_live, LiveConfig, LiveHooks, StatusLine, CONTROL_DOCUMENT,
-    },
+    live::{paused_by_operator, run_live, LiveConfig, LiveHooks, StatusLine, CONTROL_DOCUMENT},
     metrics::{
         annualised_return_pct, buy_and_hold_return_pct, max_drawdown, mode_times,
         performance_report, periods_per_year, sharpe_ratio, sortino_ratio, total_return_pct,

@@ -118,7 +118,12 @@ pub fn paused_by_operator(store: &Store) -> Result<bool, hybrid_store::StoreErro
 }
 
 impl<T: Trader + StatusLine> Hooks<T> for LiveHooks {
-    fn before_group(&mut self, trader: &mut T, _close: Timestamp) -> Result<(), DriverError> {
+    fn before_group(
+        &mut self,
+        trader: &mut T,
+        _group: &[(Symbol, Candle)],
+        _close: Timestamp,
+    ) -> Result<(), DriverError> {
         if Self::due(&mut self.last_pause_read) {
             let paused = paused_by_operator(&self.control)
                 .map_err(|e| DriverError::Hook(format!("reading the pause flag: {e}")))?;
@@ -368,7 +373,11 @@ mod tests {
         );
         run(&mut paused, 60, control).await;
         assert!(paused.orchestrator.is_paused());
-        assert_eq!(paused.orchestrator.journal().n_orders, 0, "no buy while paused");
+        assert_eq!(
+            paused.orchestrator.journal().n_orders,
+            0,
+            "no buy while paused"
+        );
 
         let control = super::tests::control();
         control
@@ -381,7 +390,10 @@ mod tests {
         );
         run(&mut resumed, 120, control).await;
         assert!(!resumed.orchestrator.is_paused());
-        assert!(resumed.orchestrator.journal().n_orders > 0, "buys after the resume");
+        assert!(
+            resumed.orchestrator.journal().n_orders > 0,
+            "buys after the resume"
+        );
     }
 
     #[tokio::test]

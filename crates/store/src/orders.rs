@@ -120,4 +120,13 @@ impl Store {
     pub fn fills_for_order(&self, id: &ClientOrderId) -> Result<Vec<Fill>, StoreError> {
         dispatch!(self, fills_for_order(id))
     }
+
+    /// Every fill of `cohort`'s orders, in execution order (a restarted cohort rebuilds its
+    /// ledger from them).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad row.
+    pub fn cohort_fills(&self, cohort: CohortId) -> Result<Vec<Fill>, StoreError> {
+        dispatch!(self, cohort_fills(cohort))
+    }
 }

@@ -58,6 +58,18 @@ impl ReconcileReport {
     }
 }
 
+impl ReconcileReport {
+    /// Adds `other`'s findings to this report (several cohorts reconciled together).
+    pub fn merge(&mut self, other: Self) {
+        self.fills_read_back += other.fills_read_back;
+        self.orders_updated += other.orders_updated;
+        self.orders_never_placed += other.orders_never_placed;
+        self.orphans_cancelled += other.orphans_cancelled;
+        self.foreign_orders.extend(other.foreign_orders);
+        self.errors.extend(other.errors);
+    }
+}
+
 impl std::fmt::Display for ReconcileReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -86,12 +86,7 @@ fn replay(
 }
 
 fn poll<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("the simulated exchange never waits"),
-    }
+    crate::driver::block_on(future).unwrap()
 }
 
 #[test]

@@ -75,9 +75,10 @@ impl<E: Account> Trader for HybridOrchestrator<E> {
 impl<E: Account> crate::live::StatusLine for HybridOrchestrator<E> {
     fn status_line(&self) -> String {
         let journal = self.journal();
-        let equity = self
-            .last_equity()
-            .map_or_else(|| "n/a".to_owned(), |e| e.equity.value().round_dp(2).to_string());
+        let equity = self.last_equity().map_or_else(
+            || "n/a".to_owned(),
+            |e| e.equity.value().round_dp(2).to_string(),
+        );
         let modes: Vec<String> = self
             .modes()
             .iter()

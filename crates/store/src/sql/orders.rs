@@ -233,3 +233,14 @@ pub(crate) fn fills_for_order(
         .map(FillRow::into_fill)
         .collect()
 }
+
+pub(crate) fn cohort_fills(conn: &mut Conn, cohort: CohortId) -> Result<Vec<Fill>, StoreError> {
+    fills::table
+        .filter(fills::cohort_id.eq(cohort_key(cohort)))
+        .order((fills::executed_at.asc(), fills::trade_id.asc()))
+        .select(FillRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(FillRow::into_fill)
+        .collect()
+}
