@@ -58,6 +58,32 @@ pub trait CohortVenue: Account {
     fn debit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal>;
 }
 
+impl<V: CohortVenue + ?Sized> CohortVenue for Arc<V> {
+    fn cohort(&self) -> CohortId {
+        (**self).cohort()
+    }
+
+    fn book_fill(&self, fill: &Fill) {
+        (**self).book_fill(fill);
+    }
+
+    fn mark_price(&self, symbol: &Symbol, price: Price) {
+        (**self).mark_price(symbol, price);
+    }
+
+    fn ledger(&self) -> CohortLedger {
+        (**self).ledger()
+    }
+
+    fn credit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        (**self).credit(amount)
+    }
+
+    fn debit(&self, amount: Decimal) -> Result<Decimal, CapitalRefusal> {
+        (**self).debit(amount)
+    }
+}
+
 /// One cohort's view of the shared exchange `E`.
 #[derive(Debug)]
 pub struct CohortExchange<E> {

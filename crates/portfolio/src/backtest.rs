@@ -1,42 +1,34 @@
-//! The portfolio over candle files: the index and the cash reserve on one simulated account,
-//! the trading tier (a [`HybridOrchestrator`]) on its own sub-account, everything written
-//! into a database that `main_hybrid validate` can read afterwards.
+//! The portfolio over candle files: the one [`Driver`] loop trading a [`PortfolioTrader`] on
+//! one simulated account. The cash reserve and the index holdings are the index cohort's
+//! ledger view of the account; the trading tier (a [`HybridOrchestrator`]) trades on its own
+//! ledger view; money moves between them as ledger debits and credits, and every order and
+//! snapshot is written into a database that `main_hybrid validate` can read afterwards.
 //!
-//! Per group of candles sharing an open time: the clock moves to their close; index coins'
-//! candles go to the account (their prices), trading coins' candles to the trading
-//! sub-account and its orchestrator. At every full hour: the orchestrator's hourly task, the
-//! index trailing stops, the quarterly index rebalance (the first builds the index), the
-//! weekly redistribution; at every snapshot (default daily) the tier values are written.
-//! Regime changes behind the trading tier's mode switches go to `regime_history`.
+//! Per group of candles sharing an open time, the driver hands index coins' candles to the
+//! trader (their prices) and trading coins' candles to the trading tier. At the start and every
+//! full hour: the orchestrator's hourly task, the index trailing stops, the quarterly index
+//! rebalance (the first builds the index), the weekly redistribution; at every snapshot
+//! (default daily) the tier values are written. Regime changes behind the trading tier's mode
+//! switches go to `regime_history`.
 
-use std::{
-    collections::BTreeMap,
-    fs::File,
-    future::Future,
-    io::BufReader,
-    iter::Peekable,
-    path::PathBuf,
-    pin::pin,
-    sync::Arc,
-    task::{Context, Poll, Waker},
-};
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 
-use hybrid_core::{
-    Asset, Candle, CandleCsvReader, Fill, Order, Price, SimClock, Symbol, SymbolFilters, Timestamp,
-    TradingMode,
+use hybrid_cohorts::{CohortExchange, CohortLedger, CohortVenue};
+use hybrid_core::{Asset, Candle, Fill, Notional, Price, SimClock, Symbol, Timestamp, TradingMode};
+use hybrid_engine::{
+    block_on, interval_ms, replay_filters_of, sim_venue, BacktestConfig, Checkpoint, Driver,
+    DriverConfig, HybridOrchestrator, OrchestratorConfig, Persistence, ReconcileReport, Timer,
+    Trader,
 };
-use hybrid_engine::{candle_path, replay_filters, HybridOrchestrator, OrchestratorConfig};
-use hybrid_exchange::{
-    Balance, Exchange, ExchangeError, MatchingConfig, MatchingEngine, OrderAck, OrderRef,
-    OrderRequest, SimConfig, SimExchange, Ticker24h, TickerPrice, TradesFrom,
-};
+use hybrid_exchange::{candle_file_path, Account, CandleFeed, MatchingConfig, ReplaySpeed, TradesFrom};
 use hybrid_store::{RedistributionRecord, RegimeRecord, Store};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     coingecko::StaticMarketCaps,
-    manager::{PortfolioJournal, PortfolioManager},
+    index::MarketCap,
+    manager::{index_cohort, PortfolioJournal, PortfolioManager},
     tiers::{TierBreakdown, TierTargets},
     trading::TradingTier,
     IndexHolding, PortfolioError,
@@ -136,235 +128,221 @@ pub struct PortfolioBacktestReport {
     pub closed_trades: usize,
 }
 
-/// The trading tier of a backtest: one orchestrator on its own simulated sub-account.
-/// Deposits and withdrawals move free USDT between the portfolio's account and the
-/// sub-account's ledger.
-#[derive(Debug)]
-pub struct SimTradingTier {
-    orchestrator: HybridOrchestrator<SimExchange>,
-    account: Arc<SimExchange>,
-    quote: Asset,
-}
-
-impl SimTradingTier {
-    fn free(exchange: &SimExchange, quote: &Asset) -> Decimal {
-        exchange.with_engine(|e| {
-            e.balances()
-                .iter()
-                .filter(|b| &b.asset == quote)
-                .map(|b| b.free)
-                .sum()
-        })
-    }
-}
-
-impl TradingTier for SimTradingTier {
-    fn value(&self, now: Timestamp) -> Result<Decimal, PortfolioError> {
-        let snapshot = block_on(self.orchestrator.equity(now))?
-            .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
-        Ok(snapshot.equity.value())
-    }
-
-    fn deposit(&mut self, amount: Decimal, _now: Timestamp) -> Result<(), PortfolioError> {
-        let amount = amount.min(Self::free(&self.account, &self.quote));
-        if amount <= Decimal::ZERO {
-            return Ok(());
-        }
-        move_quote(
-            &self.account,
-            self.orchestrator.exchange(),
-            &self.quote,
-            amount,
-        );
-        Ok(())
-    }
-
-    fn withdraw(&mut self, amount: Decimal, _now: Timestamp) -> Result<Decimal, PortfolioError> {
-        let amount = amount.min(Self::free(self.orchestrator.exchange(), &self.quote));
-        if amount <= Decimal::ZERO {
-            return Ok(Decimal::ZERO);
-        }
-        move_quote(
-            self.orchestrator.exchange(),
-            &self.account,
-            &self.quote,
-            amount,
-        );
-        Ok(amount)
-    }
-}
-
-/// Moves free quote between two simulated accounts (a sub-account transfer).
-fn move_quote(from: &SimExchange, to: &SimExchange, quote: &Asset, amount: Decimal) {
-    let line = |free| Balance {
-        asset: quote.clone(),
-        free,
-        locked: Decimal::ZERO,
-    };
-    from.with_engine(|e| e.deposit(&line(-amount)));
-    to.with_engine(|e| e.deposit(&line(amount)));
-}
-
-/// The portfolio's account as an [`Exchange`], shared with the trading tier for transfers.
-#[derive(Debug, Clone)]
-pub struct SharedSim(pub Arc<SimExchange>);
-
-impl Exchange for SharedSim {
-    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
-        self.0.server_time().await
-    }
-    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
-        self.0.exchange_info().await
-    }
-    async fn symbol_filters(&self, symbol: &Symbol) -> Result<SymbolFilters, ExchangeError> {
-        self.0.symbol_filters(symbol).await
-    }
-    async fn ticker_price(&self, symbol: &Symbol) -> Result<Price, ExchangeError> {
-        self.0.ticker_price(symbol).await
-    }
-    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
-        self.0.ticker_prices().await
-    }
-    async fn ticker_24h(&self, symbol: &Symbol) -> Result<Ticker24h, ExchangeError> {
-        self.0.ticker_24h(symbol).await
-    }
-    async fn klines(
-        &self,
-        symbol: &Symbol,
-        interval: &str,
-        start: Option<Timestamp>,
-        end: Option<Timestamp>,
-        limit: Option<u32>,
-    ) -> Result<Vec<Candle>, ExchangeError> {
-        self.0.klines(symbol, interval, start, end, limit).await
-    }
-    async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
-        self.0.balances().await
-    }
-    async fn place_order(&self, request: &OrderRequest) -> Result<OrderAck, ExchangeError> {
-        self.0.place_order(request).await
-    }
-    async fn query_order(&self, symbol: &Symbol, order: &OrderRef) -> Result<Order, ExchangeError> {
-        self.0.query_order(symbol, order).await
-    }
-    async fn cancel_order(
-        &self,
-        symbol: &Symbol,
-        order: &OrderRef,
-    ) -> Result<Order, ExchangeError> {
-        self.0.cancel_order(symbol, order).await
-    }
-    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<Order>, ExchangeError> {
-        self.0.open_orders(symbol).await
-    }
-    async fn my_trades(
-        &self,
-        symbol: &Symbol,
-        from: TradesFrom,
-    ) -> Result<Vec<Fill>, ExchangeError> {
-        self.0.my_trades(symbol, from).await
-    }
-}
-
-/// Polls a future that never waits (the simulated exchanges answer at once).
-fn block_on<F: Future>(future: F) -> Result<F::Output, PortfolioError> {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => Err(PortfolioError::InvalidInput(
-            "the exchange did not answer at once: only simulated exchanges can be replayed"
-                .to_owned(),
-        )),
-    }
-}
-
-type CandleStream = Peekable<CandleCsvReader<BufReader<File>>>;
-
-/// Candles of several symbols sharing one open time.
-type CandleGroup = (Timestamp, Vec<(Symbol, Candle)>);
-
-/// Candle files read in step, merged by open time.
-struct Merger {
-    streams: Vec<(Symbol, CandleStream)>,
-}
-
-impl Merger {
-    fn open(
-        dir: &std::path::Path,
-        symbols: &[Symbol],
-        interval: &str,
-        skip_before: Option<Timestamp>,
-    ) -> Result<Self, PortfolioError> {
-        let mut streams = Vec::new();
-        for symbol in symbols {
-            let path = candle_path(dir, symbol, interval);
-            let reader = CandleCsvReader::open(&path)
-                .map_err(|e| PortfolioError::InvalidInput(e.to_string()))?;
-            let mut stream = reader.peekable();
-            if let Some(start) = skip_before {
-                while stream
-                    .peek()
-                    .is_some_and(|c| c.as_ref().is_ok_and(|c| c.open_time() < start))
-                {
-                    stream.next();
-                }
-            }
-            streams.push((symbol.clone(), stream));
-        }
-        Ok(Self { streams })
-    }
-
-    fn next_group(&mut self) -> Result<Option<CandleGroup>, PortfolioError> {
-        let mut earliest: Option<Timestamp> = None;
-        for (_, stream) in &mut self.streams {
-            match stream.peek() {
-                Some(Ok(candle)) => {
-                    let t = candle.open_time();
-                    earliest = Some(earliest.map_or(t, |e| e.min(t)));
-                }
-                Some(Err(_)) => {
-                    if let Some(Err(error)) = stream.next() {
-                        return Err(PortfolioError::InvalidInput(error.to_string()));
-                    }
-                }
-                None => {}
-            }
-        }
-        let Some(time) = earliest else {
-            return Ok(None);
-        };
-        let mut group = Vec::new();
-        for (symbol, stream) in &mut self.streams {
-            if let Some(Ok(candle)) =
-                stream.next_if(|c| c.as_ref().is_ok_and(|c| c.open_time() == time))
-            {
-                group.push((symbol.clone(), candle));
-            }
-        }
-        Ok(Some((time, group)))
-    }
-
-    /// Filters from each stream's first candle.
-    fn filters(&mut self) -> Vec<SymbolFilters> {
-        self.streams
-            .iter_mut()
-            .filter_map(|(symbol, stream)| match stream.peek() {
-                Some(Ok(candle)) => Some(replay_filters(symbol.clone(), candle.open())),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
 /// The regime a mode stands for (HOLD ← BULL, GRID ← SIDEWAYS, CASH ← BEAR).
 const fn regime_of(mode: TradingMode) -> &'static str {
     match mode {
         TradingMode::Hold => "BULL",
         TradingMode::Grid => "SIDEWAYS",
         TradingMode::Cash => "BEAR",
+    }
+}
+
+/// The trading tier as one orchestrator on its own ledger view of the shared account.
+/// Deposits and withdrawals are credits and debits of that ledger's free quote.
+#[derive(Debug)]
+pub struct OrchestratorTier<A> {
+    orchestrator: HybridOrchestrator<Arc<CohortExchange<A>>>,
+    view: Arc<CohortExchange<A>>,
+}
+
+impl<A: Account> OrchestratorTier<A> {
+    /// The tier of `orchestrator`, which trades on `view`.
+    #[must_use]
+    pub const fn new(
+        orchestrator: HybridOrchestrator<Arc<CohortExchange<A>>>,
+        view: Arc<CohortExchange<A>>,
+    ) -> Self {
+        Self { orchestrator, view }
+    }
+
+    /// The orchestrator.
+    #[must_use]
+    pub const fn orchestrator(&self) -> &HybridOrchestrator<Arc<CohortExchange<A>>> {
+        &self.orchestrator
+    }
+}
+
+impl<A: Account> TradingTier for OrchestratorTier<A> {
+    fn value(&self, now: Timestamp) -> Result<Decimal, PortfolioError> {
+        // The ledger view answers at once: equity never waits on the network.
+        let snapshot = block_on(self.orchestrator.equity(now))
+            .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?
+            .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
+        Ok(snapshot.equity.value())
+    }
+
+    fn deposit(&mut self, amount: Decimal, _now: Timestamp) -> Result<(), PortfolioError> {
+        if amount > Decimal::ZERO {
+            self.view.credit(amount).map_err(tier_capital)?;
+        }
+        Ok(())
+    }
+
+    fn withdraw(&mut self, amount: Decimal, _now: Timestamp) -> Result<Decimal, PortfolioError> {
+        let quote = self.view.ledger().quote().clone();
+        let amount = amount.min(self.view.ledger().free(&quote));
+        if amount <= Decimal::ZERO {
+            return Ok(Decimal::ZERO);
+        }
+        self.view.debit(amount).map_err(tier_capital)?;
+        Ok(amount)
+    }
+}
+
+fn tier_capital(refusal: hybrid_cohorts::CapitalRefusal) -> PortfolioError {
+    PortfolioError::InvalidInput(format!("trading tier: {refusal}"))
+}
+
+/// The three tiers as the [`Trader`] of a run (see the module doc).
+pub struct PortfolioTrader<A> {
+    manager: PortfolioManager<Arc<CohortExchange<A>>, OrchestratorTier<A>>,
+    index_symbols: Vec<Symbol>,
+    caps: Vec<MarketCap>,
+    prices: BTreeMap<Symbol, Price>,
+    snapshot_every_ms: i64,
+    points: Vec<TierPoint>,
+    switches_seen: usize,
+}
+
+impl<A> std::fmt::Debug for PortfolioTrader<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortfolioTrader")
+            .field("index_symbols", &self.index_symbols)
+            .field("points", &self.points.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Account> PortfolioTrader<A> {
+    /// The tier snapshots so far.
+    #[must_use]
+    pub fn points(&self) -> &[TierPoint] {
+        &self.points
+    }
+
+    /// The manager.
+    #[must_use]
+    pub const fn manager(&self) -> &PortfolioManager<Arc<CohortExchange<A>>, OrchestratorTier<A>> {
+        &self.manager
+    }
+
+    fn orchestrator_mut(&mut self) -> &mut HybridOrchestrator<Arc<CohortExchange<A>>> {
+        &mut self.manager.trading_mut().orchestrator
+    }
+
+    /// The portfolio's part of the hourly task (and of the start): index stops, rebalance,
+    /// redistribution, regimes, the snapshot when one is due.
+    async fn portfolio_hour(&mut self, now: Timestamp) -> Result<(), PortfolioError> {
+        let price_list: Vec<(Symbol, Price)> =
+            self.prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
+        self.manager.on_prices(&price_list, now).await?;
+        self.manager
+            .rebalance_index_if_due(&self.caps, &self.prices, now)
+            .await?;
+        self.manager.redistribute_if_due(&self.prices, now).await?;
+        self.switches_seen = record_regimes(&self.manager, self.switches_seen)?;
+        if self.points.is_empty() || now.as_millis() % self.snapshot_every_ms == 0 {
+            self.snapshot(now).await?;
+        }
+        Ok(())
+    }
+
+    async fn snapshot(&mut self, now: Timestamp) -> Result<(), PortfolioError> {
+        let breakdown = self.manager.snapshot(now).await?;
+        self.points.push(TierPoint {
+            time: now,
+            breakdown,
+        });
+        self.manager.persist_holdings(now)
+    }
+}
+
+fn trading_error(error: hybrid_engine::OrchestratorError) -> PortfolioError {
+    PortfolioError::InvalidInput(format!("trading tier: {error}"))
+}
+
+impl<A: Account> Trader for PortfolioTrader<A> {
+    type Error = PortfolioError;
+
+    fn warm_up(&mut self, symbol: &Symbol, candle: &Candle) -> Result<(), PortfolioError> {
+        let orchestrator = self.orchestrator_mut();
+        if orchestrator.modes().contains_key(symbol) {
+            orchestrator.warm_up(symbol, candle).map_err(trading_error)?;
+        }
+        Ok(())
+    }
+
+    async fn restore(&mut self, _now: Timestamp) -> Result<Option<Checkpoint>, PortfolioError> {
+        // A backtest starts afresh; `run` with tiers restores through the cohorts (issue 14).
+        Ok(None)
+    }
+
+    async fn start(&mut self, now: Timestamp) -> Result<(), PortfolioError> {
+        self.orchestrator_mut()
+            .start(now)
+            .await
+            .map_err(trading_error)?;
+        self.portfolio_hour(now).await
+    }
+
+    async fn on_candle(
+        &mut self,
+        symbol: &Symbol,
+        candle: &Candle,
+        fills: Vec<Fill>,
+        now: Timestamp,
+    ) -> Result<(), PortfolioError> {
+        if self.index_symbols.contains(symbol) {
+            self.prices.insert(symbol.clone(), candle.close());
+        }
+        let view = Arc::clone(&self.manager.trading().view);
+        for fill in &fills {
+            view.book_fill(fill);
+        }
+        let orchestrator = self.orchestrator_mut();
+        if orchestrator.modes().contains_key(symbol) {
+            view.mark_price(symbol, candle.close());
+            orchestrator
+                .on_candle(symbol, candle, fills, now)
+                .await
+                .map_err(trading_error)?;
+        }
+        Ok(())
+    }
+
+    async fn on_timer(&mut self, timer: Timer, now: Timestamp) -> Result<(), PortfolioError> {
+        if timer == Timer::Hourly {
+            self.orchestrator_mut()
+                .on_hour(now)
+                .await
+                .map_err(trading_error)?;
+            self.portfolio_hour(now).await?;
+        }
+        Ok(())
+    }
+
+    async fn reconcile(&mut self, now: Timestamp) -> Result<ReconcileReport, PortfolioError> {
+        self.orchestrator_mut()
+            .reconcile(now)
+            .await
+            .map_err(trading_error)
+    }
+
+    fn save(&mut self, checkpoint: &Checkpoint, now: Timestamp) -> Result<(), PortfolioError> {
+        Trader::save(self.orchestrator_mut(), checkpoint, now).map_err(trading_error)?;
+        self.manager.persist_holdings(now)
+    }
+
+    fn set_paused(&mut self, paused: bool) {
+        self.orchestrator_mut().set_paused(paused);
+    }
+
+    fn activity(&self) -> u64 {
+        Trader::activity(self.manager.trading().orchestrator())
+    }
+
+    fn trade_cursors(&self) -> Vec<(Symbol, TradesFrom)> {
+        Trader::trade_cursors(self.manager.trading().orchestrator())
     }
 }
 
@@ -377,16 +355,14 @@ pub fn run_portfolio_backtest(
     config: &PortfolioBacktestConfig,
     progress: &mut dyn FnMut(Timestamp),
 ) -> Result<PortfolioBacktestReport, PortfolioError> {
-    let interval_ms = hybrid_core::kline_interval_ms(&config.interval).ok_or_else(|| {
-        PortfolioError::InvalidInput(format!("unknown interval {:?}", config.interval))
-    })?;
+    let step_ms = interval_ms(&config.interval).map_err(invalid)?;
     let quote = Asset::new("USDT")?;
     let index_symbols: Vec<Symbol> = config
         .index_caps
         .caps()
         .iter()
         .filter_map(|c| Symbol::new(&format!("{}USDT", c.base)).ok())
-        .filter(|s| candle_path(&config.data_dir, s, &config.interval).exists())
+        .filter(|s| candle_file_path(&config.data_dir, s, &config.interval).exists())
         .collect();
     if index_symbols.is_empty() {
         return Err(PortfolioError::InvalidInput(format!(
@@ -395,182 +371,129 @@ pub fn run_portfolio_backtest(
             config.data_dir.display()
         )));
     }
+    // One feed: the index coins first, then the trading coins the index does not hold.
+    let mut symbols = index_symbols.clone();
+    symbols.extend(
+        config
+            .trading_symbols
+            .iter()
+            .filter(|s| !index_symbols.contains(s))
+            .cloned(),
+    );
+    let mut feed = CandleFeed::open_dir(&config.data_dir, &symbols, &config.interval, ReplaySpeed::Fast)
+        .map_err(invalid)?;
     let warmup_start = config
         .from
         .map(|from| from.plus_millis(-i64::from(config.warmup_days) * Timestamp::DAY_MS));
-    let mut index_merger = Merger::open(
-        &config.data_dir,
-        &index_symbols,
-        &config.interval,
-        config.from,
-    )?;
-    let mut trading_merger = Merger::open(
-        &config.data_dir,
-        &config.trading_symbols,
-        &config.interval,
-        warmup_start,
-    )?;
-    let index_filters = index_merger.filters();
-    let trading_filters = trading_merger.filters();
-    if trading_filters.len() != config.trading_symbols.len() {
-        return Err(PortfolioError::InvalidInput(
-            "a trading coin has no candles in the window".to_owned(),
-        ));
+    if let Some(start) = warmup_start {
+        feed.skip_before(start).map_err(invalid)?;
     }
+    let filters = replay_filters_of(&mut feed).map_err(invalid)?;
     let start_time = warmup_start
         .or(config.from)
         .unwrap_or(Timestamp::from_millis(0));
     let clock = Arc::new(SimClock::new(start_time));
+    let venue_config = BacktestConfig {
+        interval: config.interval.clone(),
+        matching: config.matching.clone(),
+        ..BacktestConfig::new(config.data_dir.clone(), symbols.clone())
+    };
+    let account = Arc::new(sim_venue(
+        &venue_config,
+        &filters,
+        Notional::new(config.capital),
+        &clock,
+    ));
     let targets = TierTargets::default();
     let trading_capital = config.capital * targets.trading.target_pct / Decimal::ONE_HUNDRED;
-    let funds = |amount| {
-        [Balance {
-            asset: quote.clone(),
-            free: amount,
-            locked: Decimal::ZERO,
-        }]
-    };
-    let sim_config = SimConfig {
-        interval: config.interval.clone(),
-        ..SimConfig::default()
-    };
-    let account = Arc::new(SimExchange::new(
-        MatchingEngine::new(
-            config.matching.clone(),
-            index_filters.clone(),
-            &funds(config.capital - trading_capital),
-        ),
-        Arc::clone(&clock),
-        sim_config.clone(),
+    let trading_filters: Vec<_> = filters
+        .iter()
+        .filter(|f| config.trading_symbols.contains(&f.symbol))
+        .cloned()
+        .collect();
+    let index_filters: Vec<_> = filters
+        .iter()
+        .filter(|f| index_symbols.contains(&f.symbol))
+        .cloned()
+        .collect();
+    let manager_store = Store::open(&config.database_url)?;
+    let owner = index_cohort(&manager_store, start_time)?;
+    let orchestrator_store = Store::open(&config.database_url)?;
+    orchestrator_store.run_migrations()?;
+    let trading_cohort = orchestrator_store
+        .upsert_cohort(
+            &hybrid_store::NewCohort {
+                name: config.orchestrator.cohort_name.clone(),
+                description: "portfolio trading tier".to_owned(),
+                config: serde_json::Value::Null,
+                starting_capital: trading_capital,
+                is_active: true,
+            },
+            start_time,
+        )?
+        .id;
+    let trading_view = Arc::new(CohortExchange::new(
+        Arc::clone(&account),
+        CohortLedger::new(trading_cohort, quote.clone(), trading_capital),
     ));
-    let trading_exchange = SimExchange::new(
-        MatchingEngine::new(
-            config.matching.clone(),
-            trading_filters.clone(),
-            &funds(trading_capital),
-        ),
-        Arc::clone(&clock),
-        sim_config,
-    );
     let orchestrator = HybridOrchestrator::new(
-        trading_exchange,
-        Store::open(&config.database_url)?,
+        Arc::clone(&trading_view),
+        orchestrator_store,
         config.orchestrator.clone(),
         trading_filters,
         start_time,
     )
-    .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
-    let trading = SimTradingTier {
-        orchestrator,
-        account: Arc::clone(&account),
-        quote: quote.clone(),
-    };
-    let mut manager = PortfolioManager::new(
-        SharedSim(Arc::clone(&account)),
-        trading,
-        Store::open(&config.database_url)?,
+    .map_err(trading_error)?;
+    let index_view = Arc::new(CohortExchange::new(
+        Arc::clone(&account),
+        CohortLedger::new(owner, quote.clone(), config.capital - trading_capital),
+    ));
+    let manager = PortfolioManager::new(
+        index_view,
+        OrchestratorTier::new(orchestrator, trading_view),
+        manager_store,
         quote,
         index_filters,
         start_time,
     )?;
-    let caps = config.index_caps.caps();
-    let mut prices: BTreeMap<Symbol, Price> = BTreeMap::new();
-    let mut points = Vec::new();
-    let mut started: Option<Timestamp> = None;
-    let mut last_close = start_time;
-    let mut switches_seen = 0;
-    let mut last_progress_day = None;
-    let mut pending_index: Option<CandleGroup> = index_merger.next_group()?;
-    while let Some((open_time, candles)) = trading_merger.next_group()? {
-        if config.to.is_some_and(|to| open_time >= to) {
-            break;
-        }
-        let close = open_time.plus_millis(interval_ms);
-        clock
-            .advance_to(close)
-            .map_err(|e| PortfolioError::InvalidInput(e.to_string()))?;
-        // Index coins' candles up to this open time give the account its prices.
-        while let Some((t, group)) = pending_index.take() {
-            if t > open_time {
-                pending_index = Some((t, group));
-                break;
-            }
-            for (symbol, candle) in &group {
-                account.on_candle(symbol, candle);
-                prices.insert(symbol.clone(), candle.close());
-            }
-            pending_index = index_merger.next_group()?;
-        }
-        let trading_now = config.from.is_none_or(|from| open_time >= from);
-        let tier = manager.trading_mut();
-        for (symbol, candle) in &candles {
-            let fills = tier.orchestrator.exchange().on_candle(symbol, candle);
-            if trading_now {
-                block_on(tier.orchestrator.on_candle(symbol, candle, fills, close))?
-                    .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
-            } else {
-                tier.orchestrator
-                    .warm_up(symbol, candle)
-                    .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
-            }
-        }
-        if !trading_now {
-            continue;
-        }
-        last_close = close;
-        let hourly = close.as_millis() % Timestamp::HOUR_MS == 0;
-        if started.is_none() {
-            started = Some(close);
-            block_on(manager.trading_mut().orchestrator.start(close))?
-                .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
-        } else if hourly {
-            block_on(manager.trading_mut().orchestrator.on_hour(close))?
-                .map_err(|e| PortfolioError::InvalidInput(format!("trading tier: {e}")))?;
-        }
-        if hourly || points.is_empty() {
-            let price_list: Vec<(Symbol, Price)> =
-                prices.iter().map(|(s, p)| (s.clone(), *p)).collect();
-            block_on(manager.on_prices(&price_list, close))??;
-            block_on(manager.rebalance_index_if_due(&caps, &prices, close))??;
-            block_on(manager.redistribute_if_due(&prices, close))??;
-            switches_seen = record_regimes(&manager, switches_seen)?;
-            let every = i64::from(config.snapshot_hours.max(1)) * Timestamp::HOUR_MS;
-            if points.is_empty() || close.as_millis() % every == 0 {
-                let breakdown = block_on(manager.snapshot(close))??;
-                points.push(TierPoint {
-                    time: close,
-                    breakdown,
-                });
-                manager.persist_holdings(close)?;
-            }
-        }
-        let day = close.as_millis() / Timestamp::DAY_MS;
-        if last_progress_day != Some(day) {
-            last_progress_day = Some(day);
-            progress(close);
-        }
-    }
-    let Some(start) = started else {
+    let mut trader = PortfolioTrader {
+        manager,
+        index_symbols,
+        caps: config.index_caps.caps().to_vec(),
+        prices: BTreeMap::new(),
+        snapshot_every_ms: i64::from(config.snapshot_hours.max(1)) * Timestamp::HOUR_MS,
+        points: Vec::new(),
+        switches_seen: 0,
+    };
+    let mut hooks = ProgressHook { progress, last_day: None };
+    let driver_config = DriverConfig {
+        interval_ms: step_ms,
+        trade_from: config.from,
+        trade_until: config.to,
+        persistence: Persistence::Off,
+        live: false,
+    };
+    let summary = block_on(
+        Driver::new(&mut feed, &*account, &mut trader, &mut hooks, clock, driver_config).run(),
+    )
+    .and_then(|run| run)
+    .map_err(|e| PortfolioError::InvalidInput(e.to_string()))?;
+    let (Some(start), Some(last_close)) = (summary.first_close, summary.last_close) else {
         return Err(PortfolioError::InvalidInput(
             "no candles between the requested dates".to_owned(),
         ));
     };
-    if points.last().is_some_and(|p| p.time != last_close) {
-        let breakdown = block_on(manager.snapshot(last_close))??;
-        points.push(TierPoint {
-            time: last_close,
-            breakdown,
-        });
+    if trader.points.last().is_some_and(|p| p.time != last_close) {
+        block_on(trader.snapshot(last_close)).map_err(invalid)??;
     }
-    manager.persist_holdings(last_close)?;
-    let journal: PortfolioJournal = manager.journal().clone();
-    let trading_journal = manager.trading().orchestrator.journal();
+    trader.manager.persist_holdings(last_close)?;
+    let journal: PortfolioJournal = trader.manager.journal().clone();
+    let trading_journal = trader.manager.trading().orchestrator().journal();
     Ok(PortfolioBacktestReport {
         start,
         end: last_close,
         initial_capital: config.capital,
-        points,
-        index_holdings: manager.index().holdings().values().cloned().collect(),
+        index_holdings: trader.manager.index().holdings().values().cloned().collect(),
         index_orders: journal.index_orders,
         stop_sales: journal.stop_sales,
         rebalances: journal.rebalances,
@@ -581,16 +504,44 @@ pub fn run_portfolio_backtest(
             .collect(),
         mode_switches: trading_journal.switches.len(),
         closed_trades: trading_journal.closed_trades.len(),
+        points: trader.points,
     })
+}
+
+fn invalid(error: impl std::fmt::Display) -> PortfolioError {
+    PortfolioError::InvalidInput(error.to_string())
+}
+
+/// Calls the progress callback once per simulated day.
+struct ProgressHook<'p> {
+    progress: &'p mut dyn FnMut(Timestamp),
+    last_day: Option<i64>,
+}
+
+impl<T> hybrid_engine::Hooks<T> for ProgressHook<'_> {
+    fn after_group(
+        &mut self,
+        _trader: &mut T,
+        _group: &[(Symbol, Candle)],
+        close: Timestamp,
+        traded: bool,
+    ) -> Result<(), hybrid_engine::DriverError> {
+        let day = close.as_millis() / Timestamp::DAY_MS;
+        if traded && self.last_day != Some(day) {
+            self.last_day = Some(day);
+            (self.progress)(close);
+        }
+        Ok(())
+    }
 }
 
 /// Writes the regimes behind the trading tier's new mode switches; returns how many
 /// switches are recorded now.
-fn record_regimes(
-    manager: &PortfolioManager<SharedSim, SimTradingTier>,
+fn record_regimes<A: Account>(
+    manager: &PortfolioManager<Arc<CohortExchange<A>>, OrchestratorTier<A>>,
     seen: usize,
 ) -> Result<usize, PortfolioError> {
-    let switches = &manager.trading().orchestrator.journal().switches;
+    let switches = &manager.trading().orchestrator().journal().switches;
     for switch in switches.iter().skip(seen) {
         manager.store().record_regime(&RegimeRecord {
             at: switch.time,

@@ -2,7 +2,7 @@
 //! over-funded against its target.
 
 use hybrid_core::Asset;
-use hybrid_exchange::{Exchange, ExchangeError};
+use hybrid_exchange::{Account, ExchangeError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +91,7 @@ impl CashReserve {
     ///
     /// # Errors
     /// The exchange's error; the balance is unchanged.
-    pub async fn refresh<E: Exchange>(&mut self, exchange: &E) -> Result<Decimal, ExchangeError> {
+    pub async fn refresh<E: Account>(&mut self, exchange: &E) -> Result<Decimal, ExchangeError> {
         let balances = exchange.balances().await?;
         self.balance = balances
             .iter()
@@ -112,7 +112,7 @@ impl CashReserve {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::test_support::{block_on, BalanceOnly};
+    use crate::test_support::{settle, BalanceOnly};
     use rust_decimal_macros::dec;
 
     #[test]
@@ -143,13 +143,13 @@ mod tests {
     fn scenario_11_3_refresh_reads_usdt_once_and_keeps_the_balance_on_error() {
         let exchange = BalanceOnly::new(vec![("USDT", dec!(500)), ("BTC", dec!(1))]);
         let mut cash = CashReserve::new(Asset::new("USDT").unwrap());
-        assert_eq!(block_on(cash.refresh(&exchange)).unwrap(), dec!(500));
+        assert_eq!(settle(cash.refresh(&exchange)).unwrap(), dec!(500));
         assert_eq!(exchange.balance_calls(), 1);
         assert_eq!(cash.balance(), dec!(500));
 
         let failing = BalanceOnly::failing();
         let mut cash = CashReserve::new(Asset::new("USDT").unwrap());
-        assert!(block_on(cash.refresh(&failing)).is_err());
+        assert!(settle(cash.refresh(&failing)).is_err());
         assert_eq!(cash.balance(), dec!(0));
     }
 

@@ -16,12 +16,7 @@
 //! order, as far as it goes. Every change is a cohort capital change recorded in the `cohorts`
 //! table ([`CohortOrchestrator::credit`], [`CohortOrchestrator::debit`]).
 
-use std::{
-    collections::BTreeMap,
-    future::Future,
-    pin::pin,
-    task::{Context, Poll, Waker},
-};
+use std::collections::BTreeMap;
 
 use hybrid_cohorts::{CohortError, CohortOrchestrator, CohortVenue};
 use hybrid_core::{CohortId, Timestamp};
@@ -185,7 +180,12 @@ impl<V: CohortVenue> CohortTradingTier<V> {
 
 impl<V: CohortVenue> TradingTier for CohortTradingTier<V> {
     fn value(&self, now: Timestamp) -> Result<Decimal, PortfolioError> {
-        let equities = block_on(self.cohorts.equities(now))?;
+        // A cohort venue answers balances from its ledger at once: equity never waits.
+        let equities = hybrid_engine::block_on(self.cohorts.equities(now)).map_err(|_| {
+            PortfolioError::InvalidInput(
+                "trading tier: a cohort's balances did not answer at once".to_owned(),
+            )
+        })?;
         let mut value = self.unassigned;
         for (cohort, equity) in equities {
             let snapshot = equity.map_err(|e| {
@@ -223,21 +223,6 @@ fn tier_error(error: CohortError) -> PortfolioError {
     }
 }
 
-/// Polls a cohort venue's future once: a [`hybrid_cohorts::CohortExchange`] answers balances
-/// from its ledger at once, so equity never waits on the network.
-fn block_on<F: Future>(future: F) -> Result<F::Output, PortfolioError> {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => Err(PortfolioError::InvalidInput(
-            "trading tier: a cohort's balances did not answer at once".to_owned(),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -252,7 +237,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::test_support::block_on;
+    use crate::test_support::settle;
 
     const HOUR: i64 = Timestamp::HOUR_MS;
 
@@ -332,11 +317,11 @@ mod tests {
             for (symbol, base) in &coins {
                 let c = candle(*base, hour);
                 let fills = shared.on_candle(symbol, &c);
-                block_on(cohorts.on_candle(symbol, &c, fills, close));
+                settle(cohorts.on_candle(symbol, &c, fills, close));
             }
-            block_on(cohorts.start(close));
+            settle(cohorts.start(close));
             if hour > 0 {
-                block_on(cohorts.on_hour(close));
+                settle(cohorts.on_hour(close));
             }
         }
         cohorts

@@ -261,13 +261,13 @@ impl MarketCapSource for CoinGeckoClient {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::test_support::block_on;
+    use crate::test_support::settle;
     use rust_decimal_macros::dec;
 
     #[test]
     fn static_list_parses_and_sorts() {
         let list = StaticMarketCaps::parse(&["eth:400".to_owned(), "BTC:1300".to_owned()]).unwrap();
-        let caps = block_on(list.top_market_caps(1)).unwrap();
+        let caps = settle(list.top_market_caps(1)).unwrap();
         assert_eq!(caps, [MarketCap::new("BTC", dec!(1300))]);
         for bad in ["BTC", "BTC:-1", "BTC:lots", ":5", "B-C:5"] {
             let error = StaticMarketCaps::parse(&[bad.to_owned()])

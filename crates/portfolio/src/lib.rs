@@ -34,8 +34,8 @@ mod validator;
 
 pub use crate::{
     backtest::{
-        run_portfolio_backtest, PortfolioBacktestConfig, PortfolioBacktestReport, SharedSim,
-        SimTradingTier, TierPoint,
+        run_portfolio_backtest, OrchestratorTier, PortfolioBacktestConfig, PortfolioBacktestReport,
+        PortfolioTrader, TierPoint,
     },
     cash::{cash_status, CashReserve, CashStatus, CASH_OVERFUNDED_PP, CASH_UNDERFUNDED_PP},
     cohort_tier::CohortTradingTier,
@@ -48,7 +48,8 @@ pub use crate::{
     },
     keycheck::check_live_api_key,
     manager::{
-        load_targets, max_drawdown_pct, PortfolioJournal, PortfolioManager, INDEX_COHORT_NAME,
+        index_cohort, load_targets, max_drawdown_pct, PortfolioJournal, PortfolioManager,
+        INDEX_COHORT_NAME,
     },
     phases::{
         check_live_key, detect_phase, enforce_phase_limits, go_live_checklist, phase_capital,

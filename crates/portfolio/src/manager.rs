@@ -15,8 +15,9 @@ use hybrid_core::{
     Asset, CohortId, Notional, OrderKind, OrderStatus, Price, Side, Symbol, SymbolFilters,
     Timestamp,
 };
+use hybrid_cohorts::CohortVenue;
 use hybrid_engine::EquityPoint;
-use hybrid_exchange::{Exchange, OrderRequest};
+use hybrid_exchange::OrderRequest;
 use hybrid_store::{
     IndexHoldingRecord, NewCohort, NewEvent, PortfolioSnapshot, RedistributionRecord, Store,
     TierValueUpdate,
@@ -54,7 +55,9 @@ pub struct PortfolioJournal {
     pub redistributions: Vec<RedistributionRecord>,
 }
 
-/// The three tiers: cash reserve and index holdings on `exchange`, the trading tier `T`.
+/// The three tiers: cash reserve and index holdings on `exchange` (the index cohort's ledger
+/// view of the account: its quote is the cash reserve, its coins the index), the trading
+/// tier `T`. Money moved to or from the trading tier leaves or enters the view's ledger.
 #[derive(Debug)]
 pub struct PortfolioManager<E, T> {
     exchange: E,
@@ -70,13 +73,14 @@ pub struct PortfolioManager<E, T> {
     journal: PortfolioJournal,
 }
 
-impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
+impl<E: CohortVenue, T: TradingTier> PortfolioManager<E, T> {
     /// A manager over `exchange` (whose `quote` balance is the cash reserve), `trading`, and
     /// `store` (migrated here). Targets: the defaults, replaced by every active
     /// `portfolio_tiers` row; `filters` are the index coins' trading rules.
     ///
     /// # Errors
-    /// A store failure, or stored targets that are out of range or do not sum to 100.
+    /// A store failure, stored targets that are out of range or do not sum to 100, or an
+    /// `exchange` view of another cohort than the index's ([`index_cohort`]).
     pub fn new(
         exchange: E,
         trading: T,
@@ -87,19 +91,13 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
     ) -> Result<Self, PortfolioError> {
         store.run_migrations()?;
         let targets = load_targets(&store)?;
-        let owner = store
-            .upsert_cohort(
-                &NewCohort {
-                    name: INDEX_COHORT_NAME.to_owned(),
-                    description: "index holdings tier (buy and hold, 15 % trailing stops)"
-                        .to_owned(),
-                    config: serde_json::Value::Null,
-                    starting_capital: Decimal::ZERO,
-                    is_active: true,
-                },
-                now,
-            )?
-            .id;
+        let owner = index_cohort(&store, now)?;
+        if exchange.cohort() != owner {
+            return Err(PortfolioError::InvalidInput(format!(
+                "the portfolio's account view trades as cohort {} but the index is cohort {owner}",
+                exchange.cohort()
+            )));
+        }
         Ok(Self {
             exchange,
             trading,
@@ -187,6 +185,7 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
     ) -> Result<Vec<Symbol>, PortfolioError> {
         let mut sold = Vec::new();
         for (symbol, price) in prices {
+            self.exchange.mark_price(symbol, *price);
             let Some(quantity) = self.index.on_price(symbol, *price, now) else {
                 continue;
             };
@@ -357,7 +356,13 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
                 self.sell_index(amount, prices, now, &transfer.reason)
                     .await?
             }
-            TierKind::Trading => self.trading.withdraw(amount, now)?,
+            TierKind::Trading => {
+                let taken = self.trading.withdraw(amount, now)?;
+                if taken > Decimal::ZERO {
+                    self.exchange.credit(taken).map_err(capital_error)?;
+                }
+                taken
+            }
         };
         self.cash.refresh(&self.exchange).await?;
         match transfer.to {
@@ -368,7 +373,10 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
             }
             TierKind::Trading => {
                 let budget = freed.min(self.cash.balance());
-                self.trading.deposit(budget, now)?;
+                if budget > Decimal::ZERO {
+                    self.exchange.debit(budget).map_err(capital_error)?;
+                    self.trading.deposit(budget, now)?;
+                }
                 self.cash.refresh(&self.exchange).await?;
                 Ok(budget)
             }
@@ -460,6 +468,7 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
         let Some(filters) = self.filters.get(symbol).cloned() else {
             return Ok(false);
         };
+        self.exchange.mark_price(symbol, price);
         let quantity = match side {
             // Buys leave room for the fee so the quote balance covers the order.
             Side::Buy => quantity * (Decimal::ONE - Decimal::new(2, 3)),
@@ -676,6 +685,31 @@ impl<E: Exchange, T: TradingTier> PortfolioManager<E, T> {
     }
 }
 
+/// The store id of the index tier's cohort (the owner of its orders, fills and stops), its
+/// row created if missing.
+///
+/// # Errors
+/// A store failure.
+pub fn index_cohort(store: &Store, now: Timestamp) -> Result<CohortId, PortfolioError> {
+    store.run_migrations()?;
+    Ok(store
+        .upsert_cohort(
+            &NewCohort {
+                name: INDEX_COHORT_NAME.to_owned(),
+                description: "index holdings tier (buy and hold, 15 % trailing stops)".to_owned(),
+                config: serde_json::Value::Null,
+                starting_capital: Decimal::ZERO,
+                is_active: true,
+            },
+            now,
+        )?
+        .id)
+}
+
+fn capital_error(refusal: hybrid_cohorts::CapitalRefusal) -> PortfolioError {
+    PortfolioError::InvalidInput(format!("moving money between tiers: {refusal}"))
+}
+
 /// The tier targets: the defaults, each replaced by the stored target of an active row.
 ///
 /// # Errors
@@ -734,30 +768,18 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use std::sync::Arc;
 
+    use hybrid_cohorts::{CohortExchange, CohortLedger};
     use hybrid_core::SimClock;
     use hybrid_exchange::{Balance, MatchingConfig, MatchingEngine, SimConfig, SimExchange};
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::test_support::block_on;
+    use crate::test_support::settle;
 
-    /// A trading tier holding only cash, moved to and from the portfolio's account.
+    /// A trading tier holding only cash (its own ledger's worth, outside the index's).
     #[derive(Debug)]
     struct CashTrading {
         value: Decimal,
-        account: Arc<SimExchange>,
-    }
-
-    impl CashTrading {
-        fn move_account(&self, amount: Decimal) {
-            self.account.with_engine(|e| {
-                e.deposit(&Balance {
-                    asset: Asset::new("USDT").unwrap(),
-                    free: amount,
-                    locked: Decimal::ZERO,
-                });
-            });
-        }
     }
 
     impl TradingTier for CashTrading {
@@ -765,16 +787,25 @@ mod tests {
             Ok(self.value)
         }
         fn deposit(&mut self, amount: Decimal, _: Timestamp) -> Result<(), PortfolioError> {
-            self.move_account(-amount);
             self.value += amount;
             Ok(())
         }
         fn withdraw(&mut self, amount: Decimal, _: Timestamp) -> Result<Decimal, PortfolioError> {
             let amount = amount.min(self.value);
-            self.move_account(amount);
             self.value -= amount;
             Ok(amount)
         }
+    }
+
+    /// The index cohort's view of `account`, holding `cash` of its USDT.
+    fn index_view(
+        account: &Arc<SimExchange>,
+        store: &Store,
+        cash: Decimal,
+    ) -> Arc<CohortExchange<SimExchange>> {
+        let owner = index_cohort(store, Timestamp::from_millis(0)).unwrap();
+        let ledger = CohortLedger::new(owner, Asset::new("USDT").unwrap(), cash);
+        Arc::new(CohortExchange::new(Arc::clone(account), ledger))
     }
 
     fn sym(s: &str) -> Symbol {
@@ -808,7 +839,7 @@ mod tests {
             vec![btc.clone()],
             &[Balance {
                 asset: Asset::new("USDT").unwrap(),
-                free: dec!(7500),
+                free: dec!(10000),
                 locked: Decimal::ZERO,
             }],
         );
@@ -818,13 +849,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("p.db").display());
         let store = Store::open(&url).unwrap();
-        let trading = CashTrading {
-            value: dec!(2500),
-            account: Arc::clone(&exchange),
-        };
+        let trading = CashTrading { value: dec!(2500) };
         let now = Timestamp::from_millis(0);
+        let view = index_view(&exchange, &store, dec!(7500));
         let mut manager = PortfolioManager::new(
-            crate::SharedSim(exchange),
+            Arc::clone(&view),
             trading,
             store,
             Asset::new("USDT").unwrap(),
@@ -835,8 +864,8 @@ mod tests {
         let caps = [MarketCap::new("BTC", dec!(1))];
         let prices = BTreeMap::from([(sym("BTCUSDT"), price)]);
         // Build the index at 65 %: 6 500 of BTC, 1 000 left in cash.
-        assert!(block_on(manager.rebalance_index_if_due(&caps, &prices, now)).unwrap());
-        let values = block_on(manager.values(now)).unwrap();
+        assert!(settle(manager.rebalance_index_if_due(&caps, &prices, now)).unwrap());
+        let values = settle(manager.values(now)).unwrap();
         assert!(
             values.index > dec!(6480) && values.index <= dec!(6500),
             "{values:?}"
@@ -844,11 +873,11 @@ mod tests {
         // BTC doubles: index ~13 000 of ~16 500, cash ~1 000 → the reserve is 4 pp under
         // target and the trading tier 10 pp under.
         let risen = Price::new(dec!(100000)).unwrap();
-        manager.exchange().0.on_price(&sym("BTCUSDT"), risen);
+        exchange.on_price(&sym("BTCUSDT"), risen);
         let later = Timestamp::from_millis(Timestamp::DAY_MS);
-        block_on(manager.on_prices(&[(sym("BTCUSDT"), risen)], later)).unwrap();
+        settle(manager.on_prices(&[(sym("BTCUSDT"), risen)], later)).unwrap();
         let prices = BTreeMap::from([(sym("BTCUSDT"), risen)]);
-        let record = block_on(manager.redistribute(&prices, later, "manual"))
+        let record = settle(manager.redistribute(&prices, later, "manual"))
             .unwrap()
             .unwrap();
         let transfers = record.transfers.as_array().unwrap();
@@ -860,7 +889,7 @@ mod tests {
             "{:?}",
             manager.trading()
         );
-        let after = block_on(manager.values(later))
+        let after = settle(manager.values(later))
             .unwrap()
             .breakdown(manager.targets());
         assert!(!needs_redistribution(&after), "{after}");
@@ -879,10 +908,9 @@ mod tests {
         manager.persist_holdings(later).unwrap();
         let held = manager.index().holdings()[&sym("BTCUSDT")].quantity;
         let mut restarted = PortfolioManager::new(
-            crate::SharedSim(Arc::clone(&manager.exchange().0)),
+            Arc::clone(&view),
             CashTrading {
                 value: manager.trading().value,
-                account: Arc::clone(&manager.exchange().0),
             },
             Store::open(&url).unwrap(),
             Asset::new("USDT").unwrap(),
@@ -899,7 +927,7 @@ mod tests {
         assert_eq!(back.quantity, held);
         assert_eq!(restarted.index().last_rebalance_at(), Some(now));
         // On target now: nothing more to move.
-        assert!(block_on(manager.redistribute(&prices, later, "manual"))
+        assert!(settle(manager.redistribute(&prices, later, "manual"))
             .unwrap()
             .is_none());
     }

@@ -3,28 +3,16 @@
 
 use std::{
     future::Future,
-    pin::pin,
     sync::atomic::{AtomicUsize, Ordering},
-    task::{Context, Poll, Waker},
 };
 
-use hybrid_core::{Asset, Candle, Order, Price, Symbol, SymbolFilters, Timestamp};
-use hybrid_exchange::{
-    Balance, Exchange, ExchangeError, OrderAck, OrderRef, OrderRequest, Ticker24h, TickerPrice,
-    TradesFrom,
-};
+use hybrid_core::{Asset, Order, Symbol};
+use hybrid_exchange::{Account, Balance, ExchangeError, OrderAck, OrderRef, OrderRequest, TradesFrom};
 use rust_decimal::Decimal;
 
-/// Polls a future that never waits.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the future waited"),
-    }
+/// Runs a future that never waits.
+pub(crate) fn settle<F: Future>(future: F) -> F::Output {
+    hybrid_engine::block_on(future).expect("the future waited")
 }
 
 /// Answers `balances` (counting the calls) and refuses everything else.
@@ -66,35 +54,7 @@ fn refused<T>() -> Result<T, ExchangeError> {
     Err(ExchangeError::InvalidRequest("not in this test".to_owned()))
 }
 
-impl Exchange for BalanceOnly {
-    async fn server_time(&self) -> Result<Timestamp, ExchangeError> {
-        refused()
-    }
-    async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, ExchangeError> {
-        refused()
-    }
-    async fn symbol_filters(&self, _: &Symbol) -> Result<SymbolFilters, ExchangeError> {
-        refused()
-    }
-    async fn ticker_price(&self, _: &Symbol) -> Result<Price, ExchangeError> {
-        refused()
-    }
-    async fn ticker_prices(&self) -> Result<Vec<TickerPrice>, ExchangeError> {
-        refused()
-    }
-    async fn ticker_24h(&self, _: &Symbol) -> Result<Ticker24h, ExchangeError> {
-        refused()
-    }
-    async fn klines(
-        &self,
-        _: &Symbol,
-        _: &str,
-        _: Option<Timestamp>,
-        _: Option<Timestamp>,
-        _: Option<u32>,
-    ) -> Result<Vec<Candle>, ExchangeError> {
-        refused()
-    }
+impl Account for BalanceOnly {
     async fn balances(&self) -> Result<Vec<Balance>, ExchangeError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match &self.balances {
