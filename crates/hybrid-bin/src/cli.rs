@@ -179,6 +179,11 @@ pub(crate) struct RunArgs {
     /// File rewritten with the current time on every tick.
     #[arg(long, value_name = "PATH", default_value = "data/heartbeat")]
     pub(crate) heartbeat: PathBuf,
+    /// Starting balance of the paper account in USDT (as `backtest --capital`); overrides
+    /// exchange.paper_initial_quote. Only for a new paper account: a real exchange's balance
+    /// is what it is.
+    #[arg(long, value_name = "USDT")]
+    pub(crate) capital: Option<String>,
 }
 
 /// Arguments of `backtest`.

@@ -20,7 +20,9 @@ use hybrid_engine::{
     DriverConfig, HybridOrchestrator, OrchestratorConfig, Persistence, ReconcileReport, Timer,
     Trader,
 };
-use hybrid_exchange::{candle_file_path, Account, CandleFeed, MatchingConfig, ReplaySpeed, TradesFrom};
+use hybrid_exchange::{
+    candle_file_path, Account, CandleFeed, MatchingConfig, ReplaySpeed, TradesFrom,
+};
 use hybrid_store::{RedistributionRecord, RegimeRecord, Store};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -267,7 +269,9 @@ impl<A: Account> Trader for PortfolioTrader<A> {
     fn warm_up(&mut self, symbol: &Symbol, candle: &Candle) -> Result<(), PortfolioError> {
         let orchestrator = self.orchestrator_mut();
         if orchestrator.modes().contains_key(symbol) {
-            orchestrator.warm_up(symbol, candle).map_err(trading_error)?;
+            orchestrator
+                .warm_up(symbol, candle)
+                .map_err(trading_error)?;
         }
         Ok(())
     }
@@ -380,8 +384,13 @@ pub fn run_portfolio_backtest(
             .filter(|s| !index_symbols.contains(s))
             .cloned(),
     );
-    let mut feed = CandleFeed::open_dir(&config.data_dir, &symbols, &config.interval, ReplaySpeed::Fast)
-        .map_err(invalid)?;
+    let mut feed = CandleFeed::open_dir(
+        &config.data_dir,
+        &symbols,
+        &config.interval,
+        ReplaySpeed::Fast,
+    )
+    .map_err(invalid)?;
     let warmup_start = config
         .from
         .map(|from| from.plus_millis(-i64::from(config.warmup_days) * Timestamp::DAY_MS));
@@ -465,7 +474,10 @@ pub fn run_portfolio_backtest(
         points: Vec::new(),
         switches_seen: 0,
     };
-    let mut hooks = ProgressHook { progress, last_day: None };
+    let mut hooks = ProgressHook {
+        progress,
+        last_day: None,
+    };
     let driver_config = DriverConfig {
         interval_ms: step_ms,
         trade_from: config.from,
@@ -474,7 +486,15 @@ pub fn run_portfolio_backtest(
         live: false,
     };
     let summary = block_on(
-        Driver::new(&mut feed, &*account, &mut trader, &mut hooks, clock, driver_config).run(),
+        Driver::new(
+            &mut feed,
+            &*account,
+            &mut trader,
+            &mut hooks,
+            clock,
+            driver_config,
+        )
+        .run(),
     )
     .and_then(|run| run)
     .map_err(|e| PortfolioError::InvalidInput(e.to_string()))?;
@@ -493,7 +513,13 @@ pub fn run_portfolio_backtest(
         start,
         end: last_close,
         initial_capital: config.capital,
-        index_holdings: trader.manager.index().holdings().values().cloned().collect(),
+        index_holdings: trader
+            .manager
+            .index()
+            .holdings()
+            .values()
+            .cloned()
+            .collect(),
         index_orders: journal.index_orders,
         stop_sales: journal.stop_sales,
         rebalances: journal.rebalances,

@@ -11,11 +11,11 @@
 
 use std::collections::BTreeMap;
 
+use hybrid_cohorts::CohortVenue;
 use hybrid_core::{
     Asset, CohortId, Notional, OrderKind, OrderStatus, Price, Side, Symbol, SymbolFilters,
     Timestamp,
 };
-use hybrid_cohorts::CohortVenue;
 use hybrid_engine::EquityPoint;
 use hybrid_exchange::OrderRequest;
 use hybrid_store::{

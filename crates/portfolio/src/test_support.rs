@@ -7,7 +7,9 @@ use std::{
 };
 
 use hybrid_core::{Asset, Order, Symbol};
-use hybrid_exchange::{Account, Balance, ExchangeError, OrderAck, OrderRef, OrderRequest, TradesFrom};
+use hybrid_exchange::{
+    Account, Balance, ExchangeError, OrderAck, OrderRef, OrderRequest, TradesFrom,
+};
 use rust_decimal::Decimal;
 
 /// Runs a future that never waits.

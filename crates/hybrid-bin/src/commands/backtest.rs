@@ -17,10 +17,12 @@ use crate::{cli::BacktestArgs, config::LoadedConfig};
 /// Validates the arguments, runs the replay and writes the report. `--cohorts` chooses among
 /// the configured cohorts (`[[cohorts]]`, or the six defaults).
 pub(crate) fn run(loaded: &LoadedConfig, args: &BacktestArgs) -> anyhow::Result<()> {
+    let database = audit_database(loaded);
     if let Some(cohorts) = &args.cohorts {
-        return run_cohorts(args, cohorts, &loaded.config.cohorts());
+        return run_cohorts(args, cohorts, &loaded.config.cohorts(), database);
     }
-    let config = backtest_config(args)?;
+    let mut config = backtest_config(args)?;
+    config.database_url = database;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = progress_bar(&config);
@@ -60,8 +62,10 @@ fn run_cohorts(
     args: &BacktestArgs,
     cohorts: &str,
     configured: &[CohortDefinition],
+    database: Option<String>,
 ) -> anyhow::Result<()> {
-    let config = cohort_config(args, cohorts, configured)?;
+    let mut config = cohort_config(args, cohorts, configured)?;
+    config.database_url = database;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = progress_bar_between(config.from, config.to);
@@ -94,6 +98,17 @@ fn run_cohorts(
         curve.display()
     );
     Ok(())
+}
+
+/// The database a backtest records its orders, fills and trade pairs in: only the one given
+/// with `--database` (the configured database belongs to `run`); without it the backtest stays
+/// in memory.
+fn audit_database(loaded: &LoadedConfig) -> Option<String> {
+    matches!(
+        loaded.origins.get("database.url"),
+        Some(crate::config::Origin::Cli(_))
+    )
+    .then(|| loaded.config.database.url.clone())
 }
 
 /// `time_ms,<cohort>...,total,account`: one row per hourly snapshot, exact (unrounded) USDT so

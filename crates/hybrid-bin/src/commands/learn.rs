@@ -9,7 +9,8 @@ use std::{collections::BTreeMap, path::Path, time::Duration};
 use anyhow::Context as _;
 
 use hybrid_core::{Candle, CandleCsvReader, Notional};
-use hybrid_engine::{candle_path, interval_ms, run_backtest, BacktestConfig, BacktestOutcome};
+use hybrid_engine::{interval_ms, run_backtest, BacktestConfig, BacktestOutcome};
+use hybrid_exchange::candle_file_path;
 use hybrid_learning::{
     active_weights, record_backtest, AccuracyReport, BacktestJournal, CandleHistory, LlmAdvisor,
     LlmClient, LlmSettings, NoAdvisor, PassSummary, RecordingAdvisor, ReplayAdvisor, SignalAdvisor,
@@ -75,7 +76,7 @@ fn learn_config(args: &LearnArgs) -> Result<BacktestConfig, UsageError> {
 fn load_history(config: &BacktestConfig) -> anyhow::Result<CandleHistory> {
     let mut candles = BTreeMap::new();
     for symbol in &config.symbols {
-        let path = candle_path(&config.data_dir, symbol, &config.interval);
+        let path = candle_file_path(&config.data_dir, symbol, &config.interval);
         candles.insert(symbol.clone(), read_candles(&path)?);
     }
     Ok(CandleHistory::new(candles, interval_ms(&config.interval)?))

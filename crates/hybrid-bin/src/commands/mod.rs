@@ -112,7 +112,7 @@ pub(crate) fn require_candle_files(
     interval: &str,
 ) -> Result<(), UsageError> {
     for symbol in symbols {
-        let path = hybrid_engine::candle_path(dir, symbol, interval);
+        let path = hybrid_exchange::candle_file_path(dir, symbol, interval);
         if !path.is_file() {
             return Err(UsageError(format!(
                 "no candle file {} (download it with fetch-klines)",

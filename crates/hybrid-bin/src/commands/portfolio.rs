@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use anyhow::Context as _;
 use hybrid_core::{Symbol, Timestamp};
-use hybrid_engine::candle_path;
+use hybrid_exchange::candle_file_path;
 use hybrid_portfolio::{
     load_targets, needs_redistribution, run_portfolio_backtest, PortfolioBacktestConfig,
     PortfolioBacktestReport, StaticMarketCaps, TierKind, TierValues,
@@ -157,7 +157,7 @@ fn backtest_config(
         ));
     }
     for symbol in &config.trading_symbols {
-        let path = candle_path(&args.data, symbol, &config.interval);
+        let path = candle_file_path(&args.data, symbol, &config.interval);
         if !path.is_file() {
             return Err(UsageError(format!(
                 "no candle file {} (download it with fetch-klines)",

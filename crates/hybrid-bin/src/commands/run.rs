@@ -1,21 +1,22 @@
-//! `main_hybrid run`: the live loop. Wires a market feed (Binance prices polled, or candle
-//! files replayed as a live feed), a venue (the paper exchange kept in the database, or Binance
-//! testnet/live), the orchestrator and the shutdown signals into `hybrid_engine::run_live`.
+//! `main_hybrid run`: the live side of the one loop. Wires a market feed (Binance prices
+//! polled, or candle files replayed as a live feed), a venue (the paper exchange kept in the
+//! database, or Binance testnet/live), the trader and the shutdown signals into
+//! `hybrid_engine::run_live`. The loop itself is the `Driver` every backtest runs too.
 
 use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use rust_decimal::Decimal;
 
-use hybrid_core::{CandleCsvReader, Clock, SimClock, Symbol, SymbolFilters, SystemClock};
+use hybrid_core::{Clock, SimClock, Symbol, SymbolFilters, SystemClock, Timestamp};
 use hybrid_engine::{
-    candle_path, interval_ms, replay_filters, run_live, BinanceVenue, HybridOrchestrator,
-    LiveConfig, LiveVenue, OrchestratorConfig, ReplayMarketData, StorePaperState,
+    interval_ms, replay_filters_of, run_live, HybridOrchestrator, LiveConfig, OrchestratorConfig,
+    Persistence, StorePaperState,
 };
 use hybrid_exchange::{
     binance::{BinanceClient, BinanceConfig, BinanceEnvironment, Credentials},
-    Balance, CandleReplayFeed, Exchange, MarketFeed, MatchingConfig, PaperExchange, PollingFeed,
-    ReplaySpeed,
+    Balance, CandleFeed, MarketData, MarketFeed, MatchingConfig, PaperExchange, PollingFeed,
+    ReplaySpeed, Venue,
 };
 use hybrid_store::Store;
 
@@ -34,13 +35,33 @@ enum Market {
     Replay(PathBuf),
 }
 
+/// The validated arguments of a run.
+struct Plan {
+    market: Market,
+    speed: ReplaySpeed,
+    symbols: Vec<Symbol>,
+    interval_ms: i64,
+    /// The paper account's starting balance.
+    capital: Decimal,
+}
+
 /// Validates the arguments and runs the loop on a single-threaded runtime until the feed ends
 /// or SIGINT/SIGTERM.
 pub(crate) fn run(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<()> {
+    let plan = plan(loaded, args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(loaded, args, plan))
+}
+
+fn plan(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<Plan> {
     let config = &loaded.config;
     let market = parse_market(&config.market.source)?;
     let speed = parse_speed(&args.speed)?;
-    interval_ms(&args.interval).map_err(|e| UsageError(format!("--interval: {e}")))?;
+    let interval_ms =
+        interval_ms(&args.interval).map_err(|e| UsageError(format!("--interval: {e}")))?;
     let symbols = match &args.symbols {
         Some(list) => super::parse_symbols(list)?,
         None => config.trading.symbols.clone(),
@@ -50,21 +71,36 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<()> {
     }
     if let Market::Replay(dir) = &market {
         super::require_candle_files(dir, &symbols, &args.interval)?;
+        if config.exchange.backend == ExchangeBackend::Live {
+            return Err(UsageError(
+                "--market replay:DIR never trades real money: use --exchange paper or testnet"
+                    .to_owned(),
+            )
+            .into());
+        }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(loaded, args, market, speed, symbols))
+    let capital = match &args.capital {
+        Some(_) if config.exchange.backend != ExchangeBackend::Paper => {
+            return Err(UsageError(
+                "--capital sets the paper account's starting balance; a real exchange's \
+                 balance is what it is (drop --capital or use --exchange paper)"
+                    .to_owned(),
+            )
+            .into())
+        }
+        Some(text) => super::parse_capital(text)?,
+        None => config.exchange.paper_initial_quote,
+    };
+    Ok(Plan {
+        market,
+        speed,
+        symbols,
+        interval_ms,
+        capital,
+    })
 }
 
-async fn run_async(
-    loaded: &LoadedConfig,
-    args: &RunArgs,
-    market: Market,
-    speed: ReplaySpeed,
-    symbols: Vec<Symbol>,
-) -> anyhow::Result<()> {
+async fn run_async(loaded: &LoadedConfig, args: &RunArgs, plan: Plan) -> anyhow::Result<()> {
     let config = &loaded.config;
     let url = &config.database.url;
     let shown = crate::config::load_mask_url(url);
@@ -77,7 +113,6 @@ async fn run_async(
         Ok(store)
     };
     let store = open_store()?;
-    let interval = interval_ms(&args.interval)?;
     if let Some(parent) = args
         .heartbeat
         .parent()
@@ -86,127 +121,185 @@ async fn run_async(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let orchestrator = orchestrator_config(loaded);
-    let mut live = LiveConfig {
-        cohort: orchestrator.cohort_name.clone(),
-        interval_ms: interval,
-        n_symbols: symbols.len(),
-        clock: Arc::new(SystemClock),
-        sim_clock: None,
-        heartbeat: Some(args.heartbeat.clone()),
-        // Only a paper replay saves less often: a real exchange (or its testnet) must never
-        // see the candle in progress twice.
-        save_every_candle: !(matches!(market, Market::Replay(_))
-            && config.exchange.backend == ExchangeBackend::Paper),
-    };
+    let backend = config.exchange.backend;
     let matching = MatchingConfig {
         maker_fee: config.exchange.fee_rate,
         taker_fee: config.exchange.fee_rate,
         ..MatchingConfig::default()
     };
-    let backend = config.exchange.backend;
-    match market {
+    let wiring = Wiring {
+        orchestrator: orchestrator_config(loaded),
+        interval_ms: plan.interval_ms,
+        heartbeat: args.heartbeat.clone(),
+        control: open_store()?,
+    };
+    match plan.market {
         Market::Replay(dir) => {
-            if backend == ExchangeBackend::Live {
-                return Err(UsageError(
-                    "--market replay:DIR never trades real money: use --exchange paper or testnet"
-                        .to_owned(),
-                )
-                .into());
-            }
-            let (filters, start) = replay_start(&dir, &symbols, &args.interval, interval)?;
-            let sim = Arc::new(SimClock::new(start));
-            let clock: Arc<dyn Clock> = sim.clone();
-            live.clock = Arc::clone(&clock);
-            live.sim_clock = Some(sim);
-            let feed = CandleReplayFeed::open_dir(&dir, &symbols, &args.interval, speed)?;
+            let mut feed = CandleFeed::open_dir(&dir, &plan.symbols, &args.interval, plan.speed)?;
+            let filters = replay_filters_of(&mut feed)?;
+            let start = feed
+                .peek_firsts()?
+                .iter()
+                .filter_map(|(_, c)| c.map(|c| c.open_time()))
+                .min()
+                .context("the candle files hold no candle")?;
+            let market_clock = Arc::new(SimClock::new(start));
+            let clock: Arc<dyn Clock> = market_clock.clone();
             if backend == ExchangeBackend::Testnet {
                 // The testnet's clock must follow the replay (a fake testnet that replays the
                 // same candles, as in the end-to-end tests): requests carry replayed times.
                 let client = signed_client(config, backend, &clock)?;
-                let mut exchange_filters = Vec::with_capacity(symbols.len());
-                for symbol in &symbols {
-                    exchange_filters.push(
-                        client
-                            .symbol_filters(symbol)
-                            .await
-                            .with_context(|| format!("cannot read the filters of {symbol}"))?,
-                    );
-                }
-                let exchange = BinanceVenue::new(client, clock.now());
+                let filters = exchange_filters(&client, &plan.symbols).await?;
                 tracing::warn!(dir = %dir.display(), "replaying candles against the testnet");
-                return drive(feed, exchange, store, exchange_filters, orchestrator, &live).await;
+                let live = wiring.live_config(market_clock, false, Persistence::EveryGroup);
+                return wiring
+                    .drive(feed, Arc::new(client), store, filters, live)
+                    .await;
             }
-            let paper = paper_exchange(
-                ReplayMarketData::new(filters.clone()),
-                open_store()?,
-                &clock,
-                matching,
-                &filters,
-                config.exchange.paper_initial_quote,
-            )?;
-            tracing::info!(dir = %dir.display(), ?speed, "replaying candles as a live feed on the paper exchange");
-            drive(feed, paper, store, filters, orchestrator, &live).await
+            let paper = paper_exchange(open_store()?, &clock, matching, &filters, plan.capital)?;
+            tracing::info!(dir = %dir.display(), speed = ?plan.speed, "replaying candles as a live feed on the paper exchange");
+            let live = wiring.live_config(market_clock, false, Persistence::OnActivity);
+            wiring
+                .drive(feed, Arc::new(paper), store, filters, live)
+                .await
         }
         Market::Binance => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let base = if config.exchange.base_url.is_empty() {
-                None
-            } else {
-                Some(config.exchange.base_url.clone())
-            };
-            let public = |environment| match &base {
+            let base =
+                (!config.exchange.base_url.is_empty()).then(|| config.exchange.base_url.clone());
+            let public = || match &base {
                 Some(url) => BinanceConfig::with_base_url(url.clone()),
-                None => BinanceConfig::new(environment),
+                None => BinanceConfig::new(BinanceEnvironment::MarketData),
             };
-            let market_data = BinanceClient::with_clock(
-                public(BinanceEnvironment::MarketData),
-                Arc::clone(&clock),
-            )?;
+            let market_data = BinanceClient::with_clock(public(), Arc::clone(&clock))?;
+            let filters = exchange_filters(&market_data, &plan.symbols).await?;
             let feed = PollingFeed::new(
-                BinanceClient::with_clock(
-                    public(BinanceEnvironment::MarketData),
-                    Arc::clone(&clock),
-                )?,
-                symbols.clone(),
+                market_data,
+                plan.symbols.clone(),
                 &args.interval,
                 Duration::from_secs(u64::from(config.trading.tick_interval_secs)),
                 Arc::clone(&clock),
             )?;
-            let mut filters = Vec::with_capacity(symbols.len());
-            for symbol in &symbols {
-                filters.push(
-                    market_data
-                        .symbol_filters(symbol)
-                        .await
-                        .with_context(|| format!("cannot read the filters of {symbol}"))?,
-                );
-            }
+            // Market time starts at the epoch: the first candle moves it.
+            let market_clock = Arc::new(SimClock::new(Timestamp::from_millis(0)));
+            let live = wiring.live_config(market_clock, true, Persistence::EveryGroup);
             match backend {
                 ExchangeBackend::Paper => {
-                    let paper = paper_exchange(
-                        market_data,
-                        open_store()?,
-                        &clock,
-                        matching,
-                        &filters,
-                        config.exchange.paper_initial_quote,
-                    )?;
+                    let paper =
+                        paper_exchange(open_store()?, &clock, matching, &filters, plan.capital)?;
                     tracing::info!("paper trading on Binance prices");
-                    drive(feed, paper, store, filters, orchestrator, &live).await
+                    wiring
+                        .drive(feed, Arc::new(paper), store, filters, live)
+                        .await
                 }
                 ExchangeBackend::Testnet | ExchangeBackend::Live => {
                     let client = signed_client(config, backend, &clock)?;
                     if backend == ExchangeBackend::Live {
                         live_gate(&client, &store, config, clock.now()).await?;
                     }
-                    let exchange = BinanceVenue::new(client, clock.now());
                     tracing::warn!(?backend, "trading on Binance");
-                    drive(feed, exchange, store, filters, orchestrator, &live).await
+                    wiring
+                        .drive(feed, Arc::new(client), store, filters, live)
+                        .await
                 }
             }
         }
     }
+}
+
+/// What every run is wired with, whatever its feed and venue.
+struct Wiring {
+    orchestrator: OrchestratorConfig,
+    interval_ms: i64,
+    heartbeat: PathBuf,
+    control: Store,
+}
+
+impl Wiring {
+    fn live_config(
+        &self,
+        market_clock: Arc<SimClock>,
+        live_feed: bool,
+        persistence: Persistence,
+    ) -> LiveConfig {
+        LiveConfig {
+            interval_ms: self.interval_ms,
+            market_clock,
+            live_feed,
+            heartbeat: Some(self.heartbeat.clone()),
+            persistence,
+        }
+    }
+
+    /// Builds the orchestrator, installs the signal handlers and runs the loop.
+    async fn drive<F: MarketFeed, V: Venue>(
+        self,
+        mut feed: F,
+        venue: Arc<V>,
+        store: Store,
+        filters: Vec<SymbolFilters>,
+        live: LiveConfig,
+    ) -> anyhow::Result<()> {
+        let now = live.market_clock.now();
+        let mut orchestrator =
+            HybridOrchestrator::new(Arc::clone(&venue), store, self.orchestrator, filters, now)
+                .context("cannot start the orchestrator")?;
+        orchestrator.set_notifications(true);
+        orchestrator.set_history(true);
+        let shutdown = super::shutdown_signal()?;
+        let summary = run_live(
+            &mut feed,
+            &*venue,
+            &mut orchestrator,
+            &mut (),
+            &live,
+            self.control,
+            shutdown,
+        )
+        .await
+        .context("the live loop stopped")?;
+        let journal = orchestrator.journal();
+        let how = if summary.signalled {
+            "stopped by signal"
+        } else {
+            "feed ended"
+        };
+        let saved = if summary.state_saved {
+            "state saved"
+        } else {
+            "nothing to save (trading had not started)"
+        };
+        println!(
+            "{how}; {saved}: {} candles traded ({} skipped as already traded), {} orders, {} fills{}",
+            summary.candles,
+            summary.skipped,
+            journal.n_orders,
+            journal.n_fills,
+            if summary.resumed {
+                ", resumed from the saved state"
+            } else {
+                ""
+            }
+        );
+        Ok(())
+    }
+}
+
+/// The filters of `symbols` as the exchange states them.
+async fn exchange_filters<M: MarketData>(
+    market: &M,
+    symbols: &[Symbol],
+) -> anyhow::Result<Vec<SymbolFilters>> {
+    let mut filters = Vec::with_capacity(symbols.len());
+    for symbol in symbols {
+        filters.push(
+            market
+                .symbol_filters(symbol)
+                .await
+                .with_context(|| format!("cannot read the filters of {symbol}"))?,
+        );
+    }
+    Ok(filters)
 }
 
 /// The signed Binance client of `backend` (testnet or live), keys from the environment,
@@ -254,50 +347,6 @@ async fn live_gate(
     Ok(())
 }
 
-/// Builds the orchestrator, installs the signal handlers and runs the loop.
-async fn drive<F: MarketFeed, E: LiveVenue>(
-    mut feed: F,
-    exchange: E,
-    store: Store,
-    filters: Vec<SymbolFilters>,
-    config: OrchestratorConfig,
-    live: &LiveConfig,
-) -> anyhow::Result<()> {
-    let mut orchestrator =
-        HybridOrchestrator::new(exchange, store, config, filters, live.clock.now())
-            .context("cannot start the orchestrator")?;
-    orchestrator.set_notifications(true);
-    orchestrator.set_history(true);
-    let shutdown = super::shutdown_signal()?;
-    let summary = run_live(&mut feed, &mut orchestrator, live, shutdown)
-        .await
-        .context("the live loop stopped")?;
-    let journal = orchestrator.journal();
-    let how = if summary.signalled {
-        "stopped by signal"
-    } else {
-        "feed ended"
-    };
-    let saved = if summary.state_saved {
-        "state saved"
-    } else {
-        "nothing to save (trading had not started)"
-    };
-    println!(
-        "{how}; {saved}: {} candles traded ({} skipped as already traded), {} orders, {} fills{}",
-        summary.candles,
-        summary.skipped,
-        journal.n_orders,
-        journal.n_fills,
-        if summary.resumed {
-            ", resumed from the saved state"
-        } else {
-            ""
-        }
-    );
-    Ok(())
-}
-
 /// The orchestrator's settings: the engine's defaults (those of the backtest, so a replay and
 /// a backtest trade alike) under the cohort `main`, with the configured initial mode and fee.
 fn orchestrator_config(loaded: &LoadedConfig) -> OrchestratorConfig {
@@ -308,21 +357,19 @@ fn orchestrator_config(loaded: &LoadedConfig) -> OrchestratorConfig {
     config
 }
 
-fn paper_exchange<D: Exchange>(
-    market_data: D,
+fn paper_exchange(
     store: Store,
     clock: &Arc<dyn Clock>,
     matching: MatchingConfig,
     filters: &[SymbolFilters],
     initial_quote: Decimal,
-) -> anyhow::Result<PaperExchange<D, StorePaperState>> {
+) -> anyhow::Result<PaperExchange<StorePaperState>> {
     let quote = filters
         .first()
         .map(|f| f.symbol.quote())
         .context("no symbol to trade")?;
     let state = StorePaperState::new(Arc::new(store), PAPER_ACCOUNT, Arc::clone(clock));
     PaperExchange::open(
-        market_data,
         state,
         Arc::clone(clock),
         matching,
@@ -334,30 +381,6 @@ fn paper_exchange<D: Exchange>(
         }],
     )
     .context("cannot open the paper account")
-}
-
-/// The replay's filters (from each file's first price) and the close of its first candle.
-fn replay_start(
-    dir: &std::path::Path,
-    symbols: &[Symbol],
-    interval: &str,
-    interval_ms: i64,
-) -> anyhow::Result<(Vec<SymbolFilters>, hybrid_core::Timestamp)> {
-    let mut filters = Vec::with_capacity(symbols.len());
-    let mut start = None;
-    for symbol in symbols {
-        let path = candle_path(dir, symbol, interval);
-        let mut reader = CandleCsvReader::open(&path)?;
-        let first = reader
-            .next()
-            .transpose()?
-            .with_context(|| format!("{} holds no candle", path.display()))?;
-        filters.push(replay_filters(symbol.clone(), first.close()));
-        let close = first.open_time().plus_millis(interval_ms);
-        start = Some(start.map_or(close, |s: hybrid_core::Timestamp| s.min(close)));
-    }
-    let start = start.context("no symbol to replay")?;
-    Ok((filters, start))
 }
 
 fn parse_market(source: &str) -> Result<Market, UsageError> {

@@ -18,7 +18,7 @@ use hybrid_core::{Candle, Clock, Regime, Symbol, SystemClock, Timestamp};
 use hybrid_engine::{Schedule, TaskOutcome, TaskRunner, TaskSpec, TASKS};
 use hybrid_exchange::{
     binance::{BinanceClient, BinanceConfig, BinanceEnvironment},
-    Exchange as _,
+    MarketData as _,
 };
 use hybrid_learning::{update_outcomes, update_playbook, update_weights, CandleHistory};
 use hybrid_store::{NewNotification, OutcomeWindow, Severity, Store, RETENTION_TABLES};

@@ -11,7 +11,8 @@ mod typed;
 
 pub(crate) use cohorts::describe as describe_cohort;
 pub(crate) use load::{
-    load, mask_url as load_mask_url, show as load_show, ConfigErrors, LoadedConfig, Overrides,
+    load, mask_url as load_mask_url, show as load_show, ConfigErrors, LoadedConfig, Origin,
+    Overrides,
 };
 pub(crate) use schema::{KEYS, SECRET_ENV_VARS};
 pub(crate) use typed::{Config, ExchangeBackend, LogFormat};
