@@ -103,6 +103,14 @@ struct EquityRow {
     prices: String,
 }
 
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    cohort_id: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 fn corrupt(table: &'static str, column: &'static str, value: &str, reason: String) -> StoreError {
     StoreError::Corrupt {
         table,
@@ -225,6 +233,25 @@ impl Store {
             execute
         )?;
         Ok(())
+    }
+
+    /// How many fills each cohort has booked (cohorts without a fill are left out), for the
+    /// `/metrics` page.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad id.
+    pub fn fill_counts(&self) -> Result<BTreeMap<CohortId, u64>, StoreError> {
+        let mut guard = self.lock()?;
+        let rows: Vec<CountRow> = run_sql!(
+            guard,
+            "SELECT cohort_id, COUNT(*) AS n FROM fills GROUP BY cohort_id",
+            |q| q,
+            load
+        )?;
+        drop(guard);
+        rows.into_iter()
+            .map(|r| Ok((cohort_id("fills", r.cohort_id)?, u64::try_from(r.n).unwrap_or(0))))
+            .collect()
     }
 
     /// The snapshots at or after `since`, oldest first, of one cohort or all.

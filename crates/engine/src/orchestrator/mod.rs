@@ -602,6 +602,11 @@ impl<E: Exchange> HybridOrchestrator<E> {
                 holdings: snapshot.holdings,
                 equity: snapshot.equity,
                 positions,
+                prices: self
+                    .symbols
+                    .iter()
+                    .filter_map(|(symbol, state)| Some((symbol.clone(), state.last_price?)))
+                    .collect(),
             })?;
         Ok(())
     }
