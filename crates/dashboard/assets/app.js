@@ -106,7 +106,7 @@ async function overview() {
   const t = o.total;
   let html = `<h1>Overview <span class="muted small">as of ${esc(time(o.as_of))}${o.paused ? " · <b>PAUSED</b>" : ""}</span></h1>
   <section class="cards">
-    ${card("total-equity", "Equity", decimal(t.equity), "start " + decimal(t.starting_capital))}
+    ${card("total-equity", "Equity", decimal(t.equity), "first snapshot " + decimal(t.first_equity))}
     ${card("total-buy-and-hold", "Buy-and-hold", decimal(t.buy_and_hold), "same coins, same start")}
     ${card("total-realised", "Realised P&L", signed(t.realised_pnl), "closed trades", cls(t.realised_pnl))}
     ${card("today-pnl", "Today's P&L", signed(t.today_pnl), t.today_trades + " trade(s) closed today (UTC)", cls(t.today_pnl))}

@@ -132,6 +132,7 @@ async fn overview(State(d): State<Dashboard>) -> ApiResult {
         "paused": snapshot.pause.is_some_and(|p| p.paused),
         "total": {
             "starting_capital": snapshot.cohorts.iter().map(|c| c.record.starting_capital).sum::<Decimal>(),
+            "first_equity": total.first().map(|p| p.value),
             "equity": total.last().map(|p| p.value),
             "buy_and_hold": bench.last().map(|p| p.value),
             "realised_pnl": snapshot.cohorts.iter().map(|c| realised(&c.closed)).sum::<Decimal>(),

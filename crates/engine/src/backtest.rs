@@ -180,6 +180,10 @@ pub struct BacktestReport {
     pub mode_switches: Vec<ModeSwitch>,
     /// Hourly equity, `equity = cash + holdings` at every point.
     pub equity_curve: Vec<EquitySnapshot>,
+    /// Equal-weight buy-and-hold of the same coins from the same capital at the equity
+    /// curve's times (no fees), for the chart.
+    #[serde(default)]
+    pub buy_and_hold_curve: Vec<(Timestamp, Notional)>,
 }
 
 /// A report and the venue's own record of every fill (to check the report against).
@@ -307,6 +311,8 @@ struct Replay {
     started: bool,
     candles: u64,
     equity: Vec<EquitySnapshot>,
+    /// Buy-and-hold's growth factor (mean of last / first close) at each equity point.
+    buy_and_hold: Vec<(Timestamp, Decimal)>,
     first_close: BTreeMap<Symbol, Price>,
     last_close: BTreeMap<Symbol, Price>,
     start: Option<Timestamp>,
@@ -339,10 +345,29 @@ impl Replay {
             block_on(orchestrator.start(close))??;
             self.initial_modes = orchestrator.modes();
             self.equity.push(block_on(orchestrator.equity(close))??);
+            self.buy_and_hold.push((close, self.growth()));
         } else if hourly_due {
             self.equity.push(block_on(orchestrator.on_hour(close))??);
+            self.buy_and_hold.push((close, self.growth()));
         }
         Ok(())
+    }
+
+    /// Mean over the coins seen so far of last close / first close.
+    fn growth(&self) -> Decimal {
+        let ratios: Vec<Decimal> = self
+            .first_close
+            .iter()
+            .filter(|(_, first)| !first.value().is_zero())
+            .map(|(symbol, first)| {
+                self.last_close.get(symbol).map_or(first.value(), |p| p.value()) / first.value()
+            })
+            .collect();
+        if ratios.is_empty() {
+            Decimal::ONE
+        } else {
+            ratios.iter().sum::<Decimal>() / Decimal::from(ratios.len())
+        }
     }
 
     fn finish(
@@ -426,6 +451,11 @@ impl Replay {
             trades: metrics.trades,
             time_in_mode,
             mode_switches: journal.switches,
+            buy_and_hold_curve: self
+                .buy_and_hold
+                .iter()
+                .map(|(t, g)| (*t, Notional::new((config.capital.value() * g).round_dp(8))))
+                .collect(),
             equity_curve: self.equity,
         };
         Ok(BacktestOutcome {

@@ -75,7 +75,7 @@ pub use crate::{
         candle_path, interval_ms, replay_filters, run_backtest, run_backtest_from, BacktestConfig,
         BacktestError, BacktestOutcome, BacktestReport, CandleSource, Progress,
     },
-    chart::equity_chart_png,
+    chart::{backtest_chart, equity_chart_png},
     error::EngineError,
     live::{
         run_live, BinanceVenue, LiveConfig, LiveError, LiveSummary, LiveVenue, ReplayMarketData,

@@ -81,7 +81,7 @@ const fn dec(min: &'static str, min_exclusive: bool, max: &'static str) -> Kind 
 
 /// Secrets are read from these environment variables only; a config file that contains one
 /// is refused so that keys never end up in a file that gets copied or committed.
-pub(crate) const SECRET_ENV_VARS: [(&str, &str); 4] = [
+pub(crate) const SECRET_ENV_VARS: [(&str, &str); 5] = [
     (
         "HYBRID_BINANCE_API_KEY",
         "Binance API key (testnet or live backend)",
@@ -92,6 +92,10 @@ pub(crate) const SECRET_ENV_VARS: [(&str, &str); 4] = [
     ),
     ("HYBRID_TELEGRAM_BOT_TOKEN", "Telegram bot token"),
     ("HYBRID_LLM_API_KEY", "DeepSeek / OpenAI-compatible API key"),
+    (
+        "HYBRID_DASHBOARD_TOKEN",
+        "Web dashboard access token (required to listen on a non-loopback address)",
+    ),
 ];
 
 /// Words that mark a key as a secret when found in a config file.
