@@ -128,7 +128,8 @@ pub async fn run_bot(
     });
     let mut wait = FIRST_RETRY;
     loop {
-        if *stop_rx.borrow() {
+        let stopping = *stop_rx.borrow();
+        if stopping {
             return Ok(());
         }
         match start_up(&bot).await {
@@ -146,13 +147,17 @@ pub async fn run_bot(
                 tracing::warn!(%error, retry_in_ms = wait.as_millis(), "telegram start-up failed (an unexpected Bot API answer or no connection); retrying");
             }
         }
-        let mut stop = stop_rx.clone();
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = stop.wait_for(|s| *s) => return Ok(()),
+            () = stopped(stop_rx.clone()) => return Ok(()),
         }
         wait = (wait * 2).min(MAX_RETRY);
     }
+}
+
+/// Completes when the flag turns `true` (or its sender is gone).
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// `getMe` and the command registration.
@@ -167,7 +172,7 @@ async fn start_up(bot: &Bot) -> Result<Me, teloxide::RequestError> {
 async fn dispatch(
     bot: &Bot,
     context: &Arc<Context>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), teloxide::RequestError> {
     let handler = Update::filter_message().endpoint(handle_message);
     let mut dispatcher = Dispatcher::builder(bot.clone(), handler)
@@ -180,7 +185,7 @@ async fn dispatch(
     let mut run = pin!(dispatcher.try_dispatch_with_listener(listener, errors));
     tokio::select! {
         result = &mut run => result,
-        _ = stop.wait_for(|s| *s) => {
+        () = stopped(stop) => {
             // Fails only when the dispatcher is not running (already stopped): nothing to do.
             if let Ok(stopped) = token.shutdown() {
                 let _ = tokio::join!(stopped, run);
