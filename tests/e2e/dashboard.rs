@@ -348,3 +348,17 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
     browser.screenshot(&out.join("health.png")).await;
     browser.close().await;
 }
+
+#[test]
+fn serving_beyond_loopback_without_a_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = main_hybrid(
+        dir.path(),
+        &["serve", "--database", "sqlite://x.db", "--listen", "0.0.0.0:0"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("HYBRID_DASHBOARD_TOKEN"), "{stderr}");
+}
