@@ -153,10 +153,16 @@ impl Browser {
                               settled: imgs.every(i => (i.complete && i.naturalWidth > 0) || i.hidden) };",
                 )
                 .await;
-            if state["ready"].is_string() && state["imgs"].as_u64() > Some(0) && state["settled"] == true {
+            if state["ready"].is_string()
+                && state["imgs"].as_u64() > Some(0)
+                && state["settled"] == true
+            {
                 return;
             }
-            assert!(Instant::now() < deadline, "the page never finished drawing: {state}");
+            assert!(
+                Instant::now() < deadline,
+                "the page never finished drawing: {state}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -176,8 +182,16 @@ impl Browser {
             .await;
         assert_eq!(state["ready"], "true", "{page}: {state}");
         assert!(state["error"].is_null(), "{page} shows an error: {state}");
-        assert_eq!(state["empty"], json!([]), "{page} has an empty chart: {state}");
-        assert_eq!(state["notes"], json!([]), "{page} has a chart without data: {state}");
+        assert_eq!(
+            state["empty"],
+            json!([]),
+            "{page} has an empty chart: {state}"
+        );
+        assert_eq!(
+            state["notes"],
+            json!([]),
+            "{page} has a chart without data: {state}"
+        );
     }
 
     async fn text(&self, selector: &str) -> String {
@@ -243,8 +257,15 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
     let replay = main_hybrid(
         dir.path(),
         &[
-            "run", "--market", "replay:candles", "--speed", "fast", "--symbols",
-            "BTCUSDT,ETHUSDT", "--database", "sqlite://x.db",
+            "run",
+            "--market",
+            "replay:candles",
+            "--speed",
+            "fast",
+            "--symbols",
+            "BTCUSDT,ETHUSDT",
+            "--database",
+            "sqlite://x.db",
         ],
     )
     .output()
@@ -260,7 +281,13 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
     let _server = Running(
         main_hybrid(
             dir.path(),
-            &["serve", "--database", "sqlite://x.db", "--listen", &format!("127.0.0.1:{port}")],
+            &[
+                "serve",
+                "--database",
+                "sqlite://x.db",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ],
         )
         .spawn()
         .unwrap(),
@@ -282,7 +309,12 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
         let snapshots = store
             .equity_snapshots(Some(cohort.id), Timestamp::from_millis(0))
             .unwrap();
-        assert!(snapshots.len() >= 2, "{} has {} snapshots", cohort.name, snapshots.len());
+        assert!(
+            snapshots.len() >= 2,
+            "{} has {} snapshots",
+            cohort.name,
+            snapshots.len()
+        );
         let last = snapshots.last().unwrap().equity.value();
         total += last;
         let open = store.open_orders(Some(cohort.id)).unwrap().len();
@@ -305,7 +337,9 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
             "{name}"
         );
         assert_eq!(
-            browser.text(&format!("{row} td[data-field=open-orders]")).await,
+            browser
+                .text(&format!("{row} td[data-field=open-orders]"))
+                .await,
             open.to_string(),
             "{name}"
         );
@@ -313,9 +347,7 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
     browser.screenshot(&out.join("overview.png")).await;
 
     let (cohort, _, _) = &per_cohort[0];
-    browser
-        .open(&format!("{base}/coin/{cohort}/BTCUSDT"))
-        .await;
+    browser.open(&format!("{base}/coin/{cohort}/BTCUSDT")).await;
     browser.wait_until_drawn().await;
     browser.assert_no_error_and_no_empty_chart("coin").await;
     let state = store
@@ -338,13 +370,25 @@ async fn the_dashboard_in_chromium_shows_the_databases_figures_and_its_charts() 
 
     browser.open(&format!("{base}/health")).await;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while browser.eval("return document.body.dataset.ready || null;").await.is_null() {
+    while browser
+        .eval("return document.body.dataset.ready || null;")
+        .await
+        .is_null()
+    {
         assert!(Instant::now() < deadline, "health page did not render");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let outbox = store.outbox_summary().unwrap();
-    assert_eq!(browser.text("#outbox-backlog").await, outbox.pending.to_string());
-    assert!(browser.eval("return document.getElementById('error').hidden;").await == true);
+    assert_eq!(
+        browser.text("#outbox-backlog").await,
+        outbox.pending.to_string()
+    );
+    assert!(
+        browser
+            .eval("return document.getElementById('error').hidden;")
+            .await
+            == true
+    );
     browser.screenshot(&out.join("health.png")).await;
     browser.close().await;
 }
@@ -354,7 +398,13 @@ fn serving_beyond_loopback_without_a_token_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let output = main_hybrid(
         dir.path(),
-        &["serve", "--database", "sqlite://x.db", "--listen", "0.0.0.0:0"],
+        &[
+            "serve",
+            "--database",
+            "sqlite://x.db",
+            "--listen",
+            "0.0.0.0:0",
+        ],
     )
     .output()
     .unwrap();

@@ -33,8 +33,10 @@ fn workspace_root() -> PathBuf {
 
 /// Writes the first `n` real one-minute candles of `symbol` into `dir/SYMBOL-1m.csv`.
 fn write_candles(dir: &Path, symbol: &str, n: usize) {
-    let source = std::env::var_os("HYBRID_KLINES_DIR")
-        .map_or_else(|| workspace_root().join("../shared/data/klines"), PathBuf::from);
+    let source = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
+        || workspace_root().join("../shared/data/klines"),
+        PathBuf::from,
+    );
     std::fs::create_dir_all(dir).unwrap();
     let name = format!("{symbol}-1m.csv");
     let file = std::fs::File::create(dir.join(&name)).unwrap();

@@ -66,7 +66,9 @@ fn ensure_font() -> Result<(), ChartError> {
     if ok {
         Ok(())
     } else {
-        Err(ChartError::Draw("the embedded font cannot be read".to_owned()))
+        Err(ChartError::Draw(
+            "the embedded font cannot be read".to_owned(),
+        ))
     }
 }
 
@@ -270,7 +272,9 @@ fn group_thousands(text: &str) -> String {
     let (sign, rest) = text
         .strip_prefix('-')
         .map_or(("", text), |rest| ("-", rest));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {

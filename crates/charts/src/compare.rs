@@ -67,7 +67,7 @@ pub fn cohorts_chart_png(
             ChartBuilder::on(body)
                 .margin_right(30)
                 .margin_left(16)
-            .margin_left(16)
+                .margin_left(16)
                 .margin_top(10)
                 .x_label_area_size(X_LABELS)
                 .y_label_area_size(Y_LABELS)
@@ -171,7 +171,7 @@ pub fn tiers_chart_png(
             ChartBuilder::on(body)
                 .margin_right(30)
                 .margin_left(16)
-            .margin_left(16)
+                .margin_left(16)
                 .margin_top(10)
                 .x_label_area_size(X_LABELS)
                 .y_label_area_size(Y_LABELS)
@@ -240,7 +240,7 @@ pub fn windows_chart_png(title: &str, windows: &[WindowReturn]) -> Result<Vec<u8
             ChartBuilder::on(body)
                 .margin_right(30)
                 .margin_left(16)
-            .margin_left(16)
+                .margin_left(16)
                 .margin_top(10)
                 .x_label_area_size(X_LABELS)
                 .y_label_area_size(Y_LABELS)
@@ -277,11 +277,13 @@ pub fn windows_chart_png(title: &str, windows: &[WindowReturn]) -> Result<Vec<u8
             };
             [(from, 0.0), (to, value)]
         };
-        drawn(ctx.draw_series(
-            windows
-                .iter()
-                .map(|w| Rectangle::new(bar(w, true, f(w.strategy_pct)), BLUE.filled())),
-        ))?
+        drawn(
+            ctx.draw_series(
+                windows
+                    .iter()
+                    .map(|w| Rectangle::new(bar(w, true, f(w.strategy_pct)), BLUE.filled())),
+            ),
+        )?
         .label("strategy")
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE.filled()));
         drawn(ctx.draw_series(windows.iter().filter_map(|w| {

@@ -400,10 +400,30 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("BTCUSDT", TradingMode::Cash, t(0).as_millis(), t(5).as_millis()),
-                ("BTCUSDT", TradingMode::Hold, t(5).as_millis(), t(8).as_millis()),
-                ("BTCUSDT", TradingMode::Grid, t(8).as_millis(), t(10).as_millis()),
-                ("ETHUSDT", TradingMode::Grid, t(0).as_millis(), t(10).as_millis()),
+                (
+                    "BTCUSDT",
+                    TradingMode::Cash,
+                    t(0).as_millis(),
+                    t(5).as_millis()
+                ),
+                (
+                    "BTCUSDT",
+                    TradingMode::Hold,
+                    t(5).as_millis(),
+                    t(8).as_millis()
+                ),
+                (
+                    "BTCUSDT",
+                    TradingMode::Grid,
+                    t(8).as_millis(),
+                    t(10).as_millis()
+                ),
+                (
+                    "ETHUSDT",
+                    TradingMode::Grid,
+                    t(0).as_millis(),
+                    t(10).as_millis()
+                ),
             ]
         );
     }

@@ -96,7 +96,7 @@ pub fn price_chart_png(chart: &PriceChart) -> Result<Vec<u8>, ChartError> {
             ChartBuilder::on(body)
                 .margin_right(30)
                 .margin_left(16)
-            .margin_left(16)
+                .margin_left(16)
                 .margin_top(10)
                 .x_label_area_size(X_LABELS)
                 .y_label_area_size(Y_LABELS)
@@ -119,7 +119,10 @@ pub fn price_chart_png(chart: &PriceChart) -> Result<Vec<u8>, ChartError> {
                 .draw(),
         )?;
         let level = |price: Decimal| [(axis.start, f(price)), (axis.end, f(price))];
-        for (side, colour, name) in [(Side::Buy, GREEN, "buy orders"), (Side::Sell, RED, "sell orders")] {
+        for (side, colour, name) in [
+            (Side::Buy, GREEN, "buy orders"),
+            (Side::Sell, RED, "sell orders"),
+        ] {
             let mut labelled = false;
             for order in chart.orders.iter().filter(|o| o.side == side) {
                 let anno = drawn(ctx.draw_series(DashedLineSeries::new(
@@ -131,9 +134,10 @@ pub fn price_chart_png(chart: &PriceChart) -> Result<Vec<u8>, ChartError> {
                 if !labelled {
                     labelled = true;
                     let count = chart.orders.iter().filter(|o| o.side == side).count();
-                    anno.label(format!("{name} ({count})")).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(1))
-                    });
+                    anno.label(format!("{name} ({count})"))
+                        .legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(1))
+                        });
                 }
             }
         }
@@ -142,7 +146,11 @@ pub fn price_chart_png(chart: &PriceChart) -> Result<Vec<u8>, ChartError> {
                 .label(format!("stop {}", value_label(f(stop), &values)))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], RED.stroke_width(3)));
         }
-        let prices = chart.prices.points.iter().map(|(t, v)| (t.as_millis(), f(*v)));
+        let prices = chart
+            .prices
+            .points
+            .iter()
+            .map(|(t, v)| (t.as_millis(), f(*v)));
         drawn(ctx.draw_series(LineSeries::new(prices, INK.stroke_width(2))))?
             .label(chart.prices.label.clone())
             .legend(|(x, y)| PathElement::new([(x, y), (x + 24, y)], INK.stroke_width(2)));

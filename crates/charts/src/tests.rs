@@ -134,7 +134,10 @@ fn tiers_are_stacked_to_the_total() {
     save("tiers.png", &png);
     let (_, _, pixels) = decode(&png);
     // The palette's third colour (trading, on top) fills a band.
-    assert!(count(&pixels, [44, 160, 44]) > 100, "the trading band is missing");
+    assert!(
+        count(&pixels, [44, 160, 44]) > 100,
+        "the trading band is missing"
+    );
     assert!(matches!(
         tiers_chart_png("x", "USDT", &[Series::new("a", flat(1)[..1].to_vec())]),
         Err(ChartError::Empty(_))

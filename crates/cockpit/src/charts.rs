@@ -2,8 +2,8 @@
 //! `hybrid-charts`: Telegram's `/report` and the dashboard send the same PNGs.
 
 use hybrid_charts::{
-    cohorts_chart_png, equity_chart_png, price_chart_png, tiers_chart_png, ChartError,
-    ChartFill, EquityChart, OrderLevel, PriceChart, Series,
+    cohorts_chart_png, equity_chart_png, price_chart_png, tiers_chart_png, ChartError, ChartFill,
+    EquityChart, OrderLevel, PriceChart, Series,
 };
 use hybrid_core::{Symbol, TradingMode};
 use rust_decimal::Decimal;
@@ -39,7 +39,12 @@ fn current_modes(snapshot: &Snapshot, cohort: &str) -> Vec<(Symbol, TradingMode)
 pub fn overview_chart(history: &History, snapshot: &Snapshot) -> Result<Vec<u8>, ChartError> {
     let equity = total_series(history.cohorts.iter().map(|c| c.equity.as_slice()));
     let bench = total_series(history.cohorts.iter().map(|c| c.buy_and_hold.as_slice()));
-    let several = history.cohorts.iter().filter(|c| !c.equity.is_empty()).count() > 1;
+    let several = history
+        .cohorts
+        .iter()
+        .filter(|c| !c.equity.is_empty())
+        .count()
+        > 1;
     let mut modes = Vec::new();
     for cohort in &history.cohorts {
         for mut span in cohort.mode_spans(&current_modes(snapshot, &cohort.name)) {
@@ -50,7 +55,10 @@ pub fn overview_chart(history: &History, snapshot: &Snapshot) -> Result<Vec<u8>,
         }
     }
     let title = if several {
-        format!("Equity of all {} cohorts against buy-and-hold", history.cohorts.len())
+        format!(
+            "Equity of all {} cohorts against buy-and-hold",
+            history.cohorts.len()
+        )
     } else {
         "Equity against buy-and-hold".to_owned()
     };

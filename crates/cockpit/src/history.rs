@@ -191,8 +191,10 @@ fn buy_and_hold(
 }
 
 fn decision(record: ModeRecord) -> Decision {
-    let reason = serde_json::from_str::<serde_json::Value>(&record.reason)
-        .map_or_else(|_| record.reason.clone(), |v| crate::snapshot::reason_text(&v));
+    let reason = serde_json::from_str::<serde_json::Value>(&record.reason).map_or_else(
+        |_| record.reason.clone(),
+        |v| crate::snapshot::reason_text(&v),
+    );
     Decision {
         at: record.at,
         symbol: record.symbol,

@@ -20,9 +20,7 @@ mod snapshot;
 
 pub use crate::{
     error::CockpitError,
-    history::{
-        total_series, CohortHistory, Decision, FillView, History, Point, TierPoint,
-    },
+    history::{total_series, CohortHistory, Decision, FillView, History, Point, TierPoint},
     snapshot::{
         Cockpit, CohortView, Heartbeat, PauseState, PortfolioView, Snapshot, StopView,
         StoreCockpit, SymbolView, ValidationView, PAUSE_DOCUMENT,

@@ -92,7 +92,11 @@ pub trait Cockpit: Send + Sync {
     ///
     /// # Errors
     /// [`CockpitError::Store`] when the database cannot be read.
-    fn recent_fills(&self, symbol: Option<&Symbol>, limit: u32) -> Result<Vec<FillView>, CockpitError>;
+    fn recent_fills(
+        &self,
+        symbol: Option<&Symbol>,
+        limit: u32,
+    ) -> Result<Vec<FillView>, CockpitError>;
 
     /// How many fills each cohort (by name) has booked, all time.
     ///
@@ -274,11 +278,7 @@ impl StoreCockpit {
         Ok(view)
     }
 
-    fn read_state_document(
-        &self,
-        view: &mut CohortView,
-        body: &Value,
-    ) -> Result<(), CockpitError> {
+    fn read_state_document(&self, view: &mut CohortView, body: &Value) -> Result<(), CockpitError> {
         view.last_candle_close = body["progress"]["last_candle_close"]
             .as_i64()
             .map(Timestamp::from_millis);
@@ -416,13 +416,8 @@ impl Cockpit for StoreCockpit {
     }
 
     fn ranking(&self, baseline: &str) -> Result<Ranking, CockpitError> {
-        hybrid_cohorts::ranking_from_store(
-            &self.store,
-            baseline,
-            RANKING_SEED,
-            RANKING_RESAMPLES,
-        )
-        .map_err(|e| CockpitError::Ranking(e.to_string()))
+        hybrid_cohorts::ranking_from_store(&self.store, baseline, RANKING_SEED, RANKING_RESAMPLES)
+            .map_err(|e| CockpitError::Ranking(e.to_string()))
     }
 
     fn fill_counts(&self) -> Result<std::collections::BTreeMap<String, u64>, CockpitError> {
@@ -435,7 +430,11 @@ impl Cockpit for StoreCockpit {
             .collect())
     }
 
-    fn recent_fills(&self, symbol: Option<&Symbol>, limit: u32) -> Result<Vec<FillView>, CockpitError> {
+    fn recent_fills(
+        &self,
+        symbol: Option<&Symbol>,
+        limit: u32,
+    ) -> Result<Vec<FillView>, CockpitError> {
         let names: std::collections::BTreeMap<u32, String> = self
             .store
             .list_cohorts()?

@@ -69,7 +69,8 @@ pub(crate) fn anchor(snapshot: &Snapshot) -> Timestamp {
 /// The snapshot and the history window the settings ask for.
 pub(crate) fn read(d: &Dashboard) -> Result<(Snapshot, History), CockpitError> {
     let snapshot = d.cockpit.snapshot(d.clock.now())?;
-    let since = anchor(&snapshot).plus_millis(-i64::from(d.settings.history_days) * Timestamp::DAY_MS);
+    let since =
+        anchor(&snapshot).plus_millis(-i64::from(d.settings.history_days) * Timestamp::DAY_MS);
     let history = d.cockpit.history(since)?;
     Ok((snapshot, history))
 }
@@ -98,7 +99,10 @@ async fn overview(State(d): State<Dashboard>) -> ApiResult {
     let days = today(&snapshot);
     let mut cohorts = Vec::new();
     for cohort in &snapshot.cohorts {
-        let h = history.cohorts.iter().find(|h| h.name == cohort.record.name);
+        let h = history
+            .cohorts
+            .iter()
+            .find(|h| h.name == cohort.record.name);
         let day = days.iter().find(|x| x.cohort == cohort.record.name);
         let equity = h.and_then(|h| h.equity.last());
         let realised_pnl = realised(&cohort.closed);
@@ -184,16 +188,28 @@ async fn coin(
     Path((cohort, symbol)): Path<(String, String)>,
 ) -> ApiResult {
     let Ok(symbol) = Symbol::new(&symbol) else {
-        return Err(ApiError(StatusCode::BAD_REQUEST, format!("{symbol:?} is not a trading pair")));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("{symbol:?} is not a trading pair"),
+        ));
     };
     let (snapshot, history) = read(&d)?;
-    let not_found = || ApiError(StatusCode::NOT_FOUND, format!("cohort {cohort:?} does not trade {symbol}"));
+    let not_found = || {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("cohort {cohort:?} does not trade {symbol}"),
+        )
+    };
     let view = snapshot
         .cohorts
         .iter()
         .find(|c| c.record.name == cohort)
         .ok_or_else(not_found)?;
-    let coin = view.symbols.iter().find(|s| s.symbol == symbol).ok_or_else(not_found)?;
+    let coin = view
+        .symbols
+        .iter()
+        .find(|s| s.symbol == symbol)
+        .ok_or_else(not_found)?;
     let h = history.cohorts.iter().find(|h| h.name == cohort);
     let decisions: Vec<_> = h
         .into_iter()
@@ -206,23 +222,31 @@ async fn coin(
         .open_orders
         .iter()
         .filter(|o| o.symbol == symbol)
-        .map(|o| json!({
-            "client_order_id": o.client_order_id.as_str(),
-            "side": o.side,
-            "price": o.price.map(|p| p.value()),
-            "quantity": o.quantity.value(),
-            "filled_quantity": o.filled_quantity.value(),
-            "status": o.status.code(),
-            "created_at": o.created_at,
-        }))
+        .map(|o| {
+            json!({
+                "client_order_id": o.client_order_id.as_str(),
+                "side": o.side,
+                "price": o.price.map(|p| p.value()),
+                "quantity": o.quantity.value(),
+                "filled_quantity": o.filled_quantity.value(),
+                "status": o.status.code(),
+                "created_at": o.created_at,
+            })
+        })
         .collect();
-    let stop = view.stops.iter().find(|s| s.symbol == symbol.as_str()).map(|s| json!({
-        "kind": s.kind,
-        "entry": s.entry,
-        "stop_price": s.stop_price,
-        "quantity": s.quantity,
-        "distance_pct": s.distance_pct,
-    }));
+    let stop = view
+        .stops
+        .iter()
+        .find(|s| s.symbol == symbol.as_str())
+        .map(|s| {
+            json!({
+                "kind": s.kind,
+                "entry": s.entry,
+                "stop_price": s.stop_price,
+                "quantity": s.quantity,
+                "distance_pct": s.distance_pct,
+            })
+        });
     let fills: Vec<Value> = d
         .cockpit
         .recent_fills(Some(&symbol), RECENT_FILLS * 4)?
@@ -258,7 +282,9 @@ async fn coin(
 
 async fn cohorts(State(d): State<Dashboard>) -> ApiResult {
     let ranking = d.cockpit.ranking(&d.settings.baseline)?;
-    Ok(Json(json!({ "baseline": d.settings.baseline, "ranking": ranking })))
+    Ok(Json(
+        json!({ "baseline": d.settings.baseline, "ranking": ranking }),
+    ))
 }
 
 async fn validation(State(d): State<Dashboard>) -> ApiResult {

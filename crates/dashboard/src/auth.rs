@@ -42,10 +42,9 @@ fn presented(request: &Request) -> Option<String> {
         return value.strip_prefix("Bearer ").map(str::to_owned);
     }
     request.uri().query().and_then(|query| {
-        query.split('&').find_map(|pair| {
-            pair.strip_prefix("token=")
-                .map(|t| percent_decode(t))
-        })
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token=").map(|t| percent_decode(t)))
     })
 }
 

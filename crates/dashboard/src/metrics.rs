@@ -15,7 +15,9 @@ use axum::{
 };
 use hybrid_cockpit::{Cockpit, Snapshot};
 use hybrid_core::{telemetry, Side, Timestamp};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use rust_decimal::Decimal;
 
 use crate::{Dashboard, DashboardError};
@@ -90,12 +92,10 @@ impl Metrics {
     #[must_use]
     pub fn value(&self, name: &str) -> Option<f64> {
         let text = self.handle.render();
-        text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .find_map(|l| {
-                let (key, value) = l.rsplit_once(' ')?;
-                (key == name).then(|| value.parse().ok()).flatten()
-            })
+        text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+            let (key, value) = l.rsplit_once(' ')?;
+            (key == name).then(|| value.parse().ok()).flatten()
+        })
     }
 }
 
@@ -119,7 +119,10 @@ async fn scrape(State(d): State<Dashboard>) -> Response {
     }
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response()

@@ -45,8 +45,12 @@ fn store() -> Arc<Store> {
                 cash: Notional::new(equity - dec!(500)),
                 holdings: Notional::new(dec!(500)),
                 equity: Notional::new(equity),
-                positions: [(btc.clone(), Notional::new(dec!(500)))].into_iter().collect(),
-                prices: [(btc.clone(), Price::new(price).unwrap())].into_iter().collect(),
+                positions: [(btc.clone(), Notional::new(dec!(500)))]
+                    .into_iter()
+                    .collect(),
+                prices: [(btc.clone(), Price::new(price).unwrap())]
+                    .into_iter()
+                    .collect(),
             })
             .unwrap();
     }
@@ -56,7 +60,11 @@ fn store() -> Arc<Store> {
         "stops": [],
     });
     store
-        .save_state("hybrid_state/alpha", &state, Timestamp::from_millis(T0 + 23 * HOUR))
+        .save_state(
+            "hybrid_state/alpha",
+            &state,
+            Timestamp::from_millis(T0 + 23 * HOUR),
+        )
         .unwrap();
     Arc::new(store)
 }
@@ -83,7 +91,13 @@ async fn with_a_token_every_request_without_it_gets_401() {
     let (metrics, _recorder) = Metrics::detached().unwrap();
     let base = start(Some("s3cret"), metrics).await;
     let client = reqwest::Client::new();
-    for path in ["/", "/api/overview", "/metrics", "/charts/overview", "/assets/app.js"] {
+    for path in [
+        "/",
+        "/api/overview",
+        "/metrics",
+        "/charts/overview",
+        "/assets/app.js",
+    ] {
         let bare = client.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(bare.status(), 401, "{path}");
         let wrong = client
@@ -137,7 +151,12 @@ async fn the_api_shows_the_stored_figures_and_the_charts_draw() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    for chart in ["/charts/overview", "/charts/cohorts", "/charts/cohort/alpha", "/charts/coin/alpha/BTCUSDT"] {
+    for chart in [
+        "/charts/overview",
+        "/charts/cohorts",
+        "/charts/cohort/alpha",
+        "/charts/coin/alpha/BTCUSDT",
+    ] {
         let response = reqwest::get(format!("{base}{chart}")).await.unwrap();
         assert_eq!(response.status(), 200, "{chart}");
         assert_eq!(response.headers()["content-type"], "image/png");
@@ -159,7 +178,12 @@ async fn the_api_shows_the_stored_figures_and_the_charts_draw() {
         .text()
         .await
         .unwrap();
-    for path in ["/api/overview:", "/api/coins/{cohort}/{symbol}:", "/api/health:", "/metrics:"] {
+    for path in [
+        "/api/overview:",
+        "/api/coins/{cohort}/{symbol}:",
+        "/api/health:",
+        "/metrics:",
+    ] {
         assert!(api.contains(path), "{path} undocumented");
     }
 }

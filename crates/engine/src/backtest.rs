@@ -360,7 +360,10 @@ impl Replay {
             .iter()
             .filter(|(_, first)| !first.value().is_zero())
             .map(|(symbol, first)| {
-                self.last_close.get(symbol).map_or(first.value(), |p| p.value()) / first.value()
+                self.last_close
+                    .get(symbol)
+                    .map_or(first.value(), |p| p.value())
+                    / first.value()
             })
             .collect();
         if ratios.is_empty() {

@@ -48,7 +48,11 @@ pub fn backtest_chart(report: &BacktestReport) -> EquityChart {
         .iter()
         .map(|s| (s.time, s.symbol.to_string(), s.to))
         .collect();
-    let symbols: Vec<&str> = report.symbols.iter().map(hybrid_core::Symbol::as_str).collect();
+    let symbols: Vec<&str> = report
+        .symbols
+        .iter()
+        .map(hybrid_core::Symbol::as_str)
+        .collect();
     EquityChart {
         title: format!(
             "Backtest {} ({}): equity {} % against buy-and-hold {} %",

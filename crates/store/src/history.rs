@@ -250,7 +250,12 @@ impl Store {
         )?;
         drop(guard);
         rows.into_iter()
-            .map(|r| Ok((cohort_id("fills", r.cohort_id)?, u64::try_from(r.n).unwrap_or(0))))
+            .map(|r| {
+                Ok((
+                    cohort_id("fills", r.cohort_id)?,
+                    u64::try_from(r.n).unwrap_or(0),
+                ))
+            })
             .collect()
     }
 

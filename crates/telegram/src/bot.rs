@@ -23,10 +23,10 @@ use teloxide::{
     dispatching::{Dispatcher, UpdateFilterExt},
     dptree,
     error_handlers::LoggingErrorHandler,
-    update_listeners,
     payloads::{SendMessageSetters, SendPhotoSetters},
     prelude::Requester,
     types::{ChatId, InputFile, Me, Message, ParseMode, Update},
+    update_listeners,
     utils::command::BotCommands,
     Bot,
 };
@@ -368,11 +368,26 @@ mod tests {
             owner_user_ids: vec![4242],
             allowed_chat_ids: vec![-100, 4242],
         };
-        assert!(settings.may_command(Some(4242), 4242), "owner, private chat");
-        assert!(settings.may_command(Some(4242), -100), "owner, allowed group");
-        assert!(!settings.may_command(Some(777), -100), "group member who is not an owner");
-        assert!(!settings.may_command(Some(4242), -555), "owner in a group not allowed");
-        assert!(!settings.may_command(None, -100), "no sender (a channel post)");
+        assert!(
+            settings.may_command(Some(4242), 4242),
+            "owner, private chat"
+        );
+        assert!(
+            settings.may_command(Some(4242), -100),
+            "owner, allowed group"
+        );
+        assert!(
+            !settings.may_command(Some(777), -100),
+            "group member who is not an owner"
+        );
+        assert!(
+            !settings.may_command(Some(4242), -555),
+            "owner in a group not allowed"
+        );
+        assert!(
+            !settings.may_command(None, -100),
+            "no sender (a channel post)"
+        );
         let private_only = BotSettings {
             owner_user_ids: vec![4242],
             allowed_chat_ids: vec![],

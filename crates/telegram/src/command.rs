@@ -85,7 +85,10 @@ mod tests {
             Command::parse("/playbook_update", bot).ok(),
             Some(Command::PlaybookUpdate)
         );
-        assert_eq!(Command::parse("/playbook", bot).ok(), Some(Command::Playbook));
+        assert_eq!(
+            Command::parse("/playbook", bot).ok(),
+            Some(Command::Playbook)
+        );
     }
 
     #[test]
@@ -125,7 +128,11 @@ mod tests {
                 "{} in {help}",
                 command.description
             );
-            assert!(!command.description.contains('\n'), "{}", command.description);
+            assert!(
+                !command.description.contains('\n'),
+                "{}",
+                command.description
+            );
         }
     }
 }

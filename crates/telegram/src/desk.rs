@@ -72,8 +72,19 @@ impl LearningDesk {
             ));
         };
         const NAMES: [&str; 13] = [
-            "SMA 20", "SMA 50", "SMA 200", "EMA 12", "EMA 26", "RSI 14", "MACD", "MACD signal",
-            "MACD histogram", "Bollinger upper", "Bollinger middle", "Bollinger lower", "ATR 14",
+            "SMA 20",
+            "SMA 50",
+            "SMA 200",
+            "EMA 12",
+            "EMA 26",
+            "RSI 14",
+            "MACD",
+            "MACD signal",
+            "MACD histogram",
+            "Bollinger upper",
+            "Bollinger middle",
+            "Bollinger lower",
+            "ATR 14",
         ];
         let mut out = format!(
             "<b>Technical analysis {}</b> at {}\nprice {} · trend {} · momentum {} · volatility {}\n",
@@ -85,13 +96,16 @@ impl LearningDesk {
             escape_html(&snapshot.volatility)
         );
         for (name, value) in NAMES.iter().zip(snapshot.values) {
-            let shown = value.map_or_else(|| "n/a (not enough candles)".to_owned(), |v| {
-                if v.abs() >= 100.0 {
-                    format!("{v:.2}")
-                } else {
-                    format!("{v:.4}")
-                }
-            });
+            let shown = value.map_or_else(
+                || "n/a (not enough candles)".to_owned(),
+                |v| {
+                    if v.abs() >= 100.0 {
+                        format!("{v:.2}")
+                    } else {
+                        format!("{v:.4}")
+                    }
+                },
+            );
             let _ = writeln!(out, "{name}: {shown}");
         }
         Ok(out)
@@ -107,7 +121,9 @@ impl LearningDesk {
             return Ok("Usage: /ask QUESTION, e.g. /ask is BTC still in a bull regime?".to_owned());
         }
         let Some(llm) = &self.llm else {
-            return Ok("🚫 /ask is off: no LLM API key is configured (HYBRID_LLM_API_KEY).".to_owned());
+            return Ok(
+                "🚫 /ask is off: no LLM API key is configured (HYBRID_LLM_API_KEY).".to_owned(),
+            );
         };
         let question: String = question.chars().take(MAX_QUESTION_CHARS).collect();
         let playbook = self
@@ -132,10 +148,9 @@ impl LearningDesk {
                 "🚫 The advisor's answer was refused by validation: {}",
                 escape_html(&reason)
             ),
-            Verdict::Failed(reason) => format!(
-                "⚠️ The advisor did not answer: {}",
-                escape_html(&reason)
-            ),
+            Verdict::Failed(reason) => {
+                format!("⚠️ The advisor did not answer: {}", escape_html(&reason))
+            }
         })
     }
 
@@ -209,10 +224,7 @@ impl LearningDesk {
         Ok(if update.produced {
             format!("📘 Playbook v{} written.\n{changes}", update.version)
         } else {
-            format!(
-                "Playbook unchanged (v{}).\n{changes}",
-                update.version
-            )
+            format!("Playbook unchanged (v{}).\n{changes}", update.version)
         })
     }
 }

@@ -10,20 +10,20 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
+use hybrid_cockpit::{StoreCockpit, PAUSE_DOCUMENT};
 use hybrid_core::{Clock, CohortId, Notional, Price, Quantity, SimClock, Symbol, Timestamp};
+use hybrid_store::EquityRecord;
 use hybrid_store::{
     ExitReason, IndexHoldingRecord, NewCohort, NewNotification, NotificationStatus, PairEntry,
     PairExit, RedistributionRecord, Severity, Store, TierValueUpdate,
 };
-use hybrid_cockpit::{StoreCockpit, PAUSE_DOCUMENT};
-use hybrid_store::EquityRecord;
 use hybrid_telegram::{
     run_bot, telegram_client, BotSettings, Command, LearningDesk, OutboxSender, SenderSettings,
 };
 use hybrid_testkit::telegram::{spawn, FakeTelegram, FakeTelegramConfig, Outage, SentKind};
-use teloxide::utils::command::BotCommands as _;
 use rust_decimal_macros::dec;
 use serde_json::json;
+use teloxide::utils::command::BotCommands as _;
 
 const OWNER: i64 = 4242;
 const STRANGER: i64 = 999;
@@ -239,7 +239,12 @@ async fn report_shows_realised_pnl_per_coin_and_sends_the_equity_chart() {
     let mut running = start_bot().await;
     round_trip(&running.store, 100, 110, START + 3_600_000);
     round_trip(&running.store, 120, 117, START + 7_200_000);
-    let cohort = running.store.get_cohort_by_name("main").unwrap().unwrap().id;
+    let cohort = running
+        .store
+        .get_cohort_by_name("main")
+        .unwrap()
+        .unwrap()
+        .id;
     let btc = Symbol::new("BTCUSDT").unwrap();
     for hour in 0..3_i64 {
         let equity = dec!(1234.5) + rust_decimal::Decimal::from(hour * 3);
@@ -272,7 +277,11 @@ async fn report_shows_realised_pnl_per_coin_and_sends_the_equity_chart() {
         matches!(chart.kind, SentKind::Photo { bytes } if bytes > 1_000),
         "{chart:?}"
     );
-    assert!(chart.text.starts_with("Equity (cash + coins"), "{}", chart.text);
+    assert!(
+        chart.text.starts_with("Equity (cash + coins"),
+        "{}",
+        chart.text
+    );
     let trades = ask(fake, OWNER, "/trades").await;
     assert!(
         trades.contains("$120.00 → $117.00 · -3.00 USDT"),
@@ -758,16 +767,23 @@ async fn in_a_group_only_the_owner_commands_not_the_other_members() {
     // The owner in the same group is answered there.
     let before = fake.sent().len();
     fake.inject_message_from(GROUP, OWNER, "/status");
-    let sent = fake.wait_for_sent(before + 1, Duration::from_secs(10)).await;
+    let sent = fake
+        .wait_for_sent(before + 1, Duration::from_secs(10))
+        .await;
     assert_eq!(sent.len(), before + 1, "{sent:?}");
     assert_eq!(sent[before].chat_id, GROUP);
-    assert!(sent[before].text.contains("<b>main</b>"), "{}", sent[before].text);
+    assert!(
+        sent[before].text.contains("<b>main</b>"),
+        "{}",
+        sent[before].text
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(fake.sent_to(GROUP).len(), 1, "the stranger was answered");
     assert!(running.store.load_state(PAUSE_DOCUMENT).unwrap().is_none());
     // An owner's confirmation is the owner's own: a stranger cannot confirm it.
     fake.inject_message_from(GROUP, OWNER, "/pause");
-    fake.wait_for_sent(before + 2, Duration::from_secs(10)).await;
+    fake.wait_for_sent(before + 2, Duration::from_secs(10))
+        .await;
     fake.inject_message_from(GROUP, STRANGER, "/confirm");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(running.store.load_state(PAUSE_DOCUMENT).unwrap().is_none());
@@ -793,7 +809,9 @@ async fn an_unparsable_get_me_is_retried_and_help_lists_each_command_once() {
     let fake = &running.fake;
     let before = fake.sent().len();
     fake.inject_message(OWNER, "/help");
-    let sent = fake.wait_for_sent(before + 1, Duration::from_secs(20)).await;
+    let sent = fake
+        .wait_for_sent(before + 1, Duration::from_secs(20))
+        .await;
     assert!(sent.len() > before, "the bot never recovered");
     let help = &sent[before].text;
     for command in Command::bot_commands() {
@@ -812,7 +830,10 @@ async fn learning_commands_answer_from_the_database_and_ask_refuses_without_a_ke
     let fake = &running.fake;
     let ask_reply = ask(fake, OWNER, "/ask is BTC in a bull market?").await;
     assert!(ask_reply.contains("no LLM API key"), "{ask_reply}");
-    assert!(running.store.conversations().unwrap().is_empty(), "nothing may be sent");
+    assert!(
+        running.store.conversations().unwrap().is_empty(),
+        "nothing may be sent"
+    );
     let ta = ask(fake, OWNER, "/ta btcusdt").await;
     assert!(ta.contains("No indicators recorded for BTCUSDT"), "{ta}");
     let usage = ask(fake, OWNER, "/ta").await;
@@ -820,7 +841,10 @@ async fn learning_commands_answer_from_the_database_and_ask_refuses_without_a_ke
     let playbook = ask(fake, OWNER, "/playbook").await;
     assert!(playbook.contains("No playbook yet"), "{playbook}");
     let stats = ask(fake, OWNER, "/playbook_stats").await;
-    assert!(stats.contains("decisions with a 24 h outcome: 0"), "{stats}");
+    assert!(
+        stats.contains("decisions with a 24 h outcome: 0"),
+        "{stats}"
+    );
     let update = ask(fake, OWNER, "/playbook_update").await;
     assert!(update.contains("Playbook unchanged"), "{update}");
     assert!(update.contains("not enough trades"), "{update}");

@@ -20,7 +20,13 @@ use crate::{
 /// Serves the dashboard until SIGINT/SIGTERM.
 pub(crate) fn run(loaded: &LoadedConfig, args: &ServeArgs) -> anyhow::Result<()> {
     let store = super::telegram::open_store(loaded)?;
-    let dashboard = dashboard(loaded, store, &args.heartbeat, &args.baseline, args.history_days)?;
+    let dashboard = dashboard(
+        loaded,
+        store,
+        &args.heartbeat,
+        &args.baseline,
+        args.history_days,
+    )?;
     if !args.listen.ip().is_loopback() && dashboard.settings.token.is_none() {
         return Err(UsageError(format!(
             "--listen {} is not a loopback address: set {TOKEN_VAR} (every request must then carry it) or listen on 127.0.0.1",
