@@ -226,7 +226,7 @@ async fn coin(
             json!({
                 "client_order_id": o.client_order_id.as_str(),
                 "side": o.side,
-                "price": o.price.map(|p| p.value()),
+                "price": o.price.map(hybrid_core::Price::value),
                 "quantity": o.quantity.value(),
                 "filled_quantity": o.filled_quantity.value(),
                 "status": o.status.code(),

@@ -44,7 +44,7 @@ fn presented(request: &Request) -> Option<String> {
     request.uri().query().and_then(|query| {
         query
             .split('&')
-            .find_map(|pair| pair.strip_prefix("token=").map(|t| percent_decode(t)))
+            .find_map(|pair| pair.strip_prefix("token=").map(percent_decode))
     })
 }
 

@@ -113,7 +113,6 @@ impl std::fmt::Debug for Dashboard {
 }
 
 /// The whole application: pages, charts, API and `/metrics`, behind the token check.
-#[must_use]
 pub fn router(dashboard: Dashboard) -> Router {
     let token = dashboard.settings.token.clone();
     Router::new()
