@@ -22,10 +22,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("hybrid-modes", &["hybrid-core"]),
     ("hybrid-exchange", &["hybrid-core"]),
     ("hybrid-store", &["hybrid-core"]),
+    ("hybrid-charts", &["hybrid-core"]),
     (
         "hybrid-engine",
         &[
             "hybrid-core",
+            "hybrid-charts",
             "hybrid-market",
             "hybrid-grid",
             "hybrid-risk",
@@ -66,13 +68,35 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["hybrid-core", "hybrid-market", "hybrid-store"],
     ),
     (
-        "hybrid-telegram",
+        "hybrid-cockpit",
         &[
             "hybrid-core",
+            "hybrid-charts",
             "hybrid-store",
             "hybrid-engine",
             "hybrid-cohorts",
             "hybrid-portfolio",
+        ],
+    ),
+    (
+        "hybrid-telegram",
+        &[
+            "hybrid-core",
+            "hybrid-store",
+            "hybrid-cockpit",
+            "hybrid-learning",
+            "hybrid-portfolio",
+        ],
+    ),
+    (
+        "hybrid-dashboard",
+        &[
+            "hybrid-core",
+            "hybrid-charts",
+            "hybrid-cockpit",
+            "hybrid-cohorts",
+            "hybrid-portfolio",
+            "hybrid-store",
         ],
     ),
     (

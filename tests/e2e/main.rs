@@ -3,7 +3,8 @@
 //! - `architecture`: the invariants of `docs/ARCHITECTURE.md`, read from `cargo metadata`
 //!   and the source tree;
 //! - `cli`: the `main_hybrid` binary as a user runs it;
-//! - `restart`: crash safety of `run` against the fake testnet (SIGKILL at random points).
+//! - `restart`: crash safety of `run` against the fake testnet (SIGKILL at random points);
+//! - `dashboard`: the web dashboard over a replayed run, in headless Chromium.
 #![allow(
     clippy::unwrap_used,
     reason = "a test fails loudly on a broken fixture"
@@ -12,6 +13,7 @@
 mod architecture;
 mod cli;
 mod cohorts;
+mod dashboard;
 mod learning;
 mod portfolio;
 mod restart;
@@ -27,4 +29,22 @@ fn workspace_root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .unwrap()
+}
+
+/// Writes the first `n` real one-minute candles of `symbol` into `dir/SYMBOL-1m.csv`.
+fn write_candles(dir: &Path, symbol: &str, n: usize) {
+    let source = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
+        || workspace_root().join("../shared/data/klines"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    let name = format!("{symbol}-1m.csv");
+    let file = std::fs::File::create(dir.join(&name)).unwrap();
+    let mut writer = hybrid_core::CandleCsvWriter::new(std::io::BufWriter::new(file)).unwrap();
+    for candle in hybrid_core::CandleCsvReader::open(&source.join(&name))
+        .unwrap()
+        .take(n)
+    {
+        writer.write(&candle.unwrap()).unwrap();
+    }
 }

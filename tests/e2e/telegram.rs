@@ -16,27 +16,10 @@ use hybrid_telegram::format::compact_price;
 use hybrid_testkit::telegram::{spawn, FakeTelegram, FakeTelegramConfig};
 use rust_decimal::Decimal;
 
-use super::workspace_root;
+use super::write_candles;
 
 const OWNER: i64 = 4242;
 const STRANGER: i64 = 777;
-
-/// Writes the first `n` real BTCUSDT one-minute candles into `dir/BTCUSDT-1m.csv`.
-fn write_candles(dir: &Path, n: usize) {
-    let source = std::env::var_os("HYBRID_KLINES_DIR").map_or_else(
-        || workspace_root().join("../shared/data/klines"),
-        std::path::PathBuf::from,
-    );
-    std::fs::create_dir_all(dir).unwrap();
-    let file = std::fs::File::create(dir.join("BTCUSDT-1m.csv")).unwrap();
-    let mut writer = hybrid_core::CandleCsvWriter::new(std::io::BufWriter::new(file)).unwrap();
-    for candle in hybrid_core::CandleCsvReader::open(&source.join("BTCUSDT-1m.csv"))
-        .unwrap()
-        .take(n)
-    {
-        writer.write(&candle.unwrap()).unwrap();
-    }
-}
 
 fn main_hybrid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_main_hybrid"));
@@ -89,7 +72,7 @@ fn signed(value: Decimal) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telegram_answers_with_real_figures_pauses_resumes_and_ignores_strangers() {
     let dir = tempfile::tempdir().unwrap();
-    write_candles(&dir.path().join("candles"), 600);
+    write_candles(&dir.path().join("candles"), "BTCUSDT", 600);
     let fake = spawn(FakeTelegramConfig::default()).await;
     // The Telegram process starts first, on an empty database, and keeps running while the
     // engine trades into the same file.

@@ -20,6 +20,7 @@ mod money;
 mod order;
 mod regime;
 mod symbol;
+pub mod telemetry;
 mod text_enum;
 mod time;
 

@@ -180,6 +180,10 @@ pub struct BacktestReport {
     pub mode_switches: Vec<ModeSwitch>,
     /// Hourly equity, `equity = cash + holdings` at every point.
     pub equity_curve: Vec<EquitySnapshot>,
+    /// Equal-weight buy-and-hold of the same coins from the same capital at the equity
+    /// curve's times (no fees), for the chart.
+    #[serde(default)]
+    pub buy_and_hold_curve: Vec<(Timestamp, Notional)>,
 }
 
 /// A report and the venue's own record of every fill (to check the report against).
@@ -321,6 +325,8 @@ struct BacktestRecorder<'p> {
     n_candles: u64,
     candles: u64,
     equity: Vec<EquitySnapshot>,
+    /// Buy-and-hold's growth factor (mean of last / first close) at each equity point.
+    buy_and_hold: Vec<(Timestamp, Decimal)>,
     first_close: BTreeMap<Symbol, Price>,
     last_close: BTreeMap<Symbol, Price>,
     start: Option<Timestamp>,
@@ -335,6 +341,7 @@ impl<'p> BacktestRecorder<'p> {
             n_candles: 0,
             candles: 0,
             equity: Vec::new(),
+            buy_and_hold: Vec::new(),
             first_close: BTreeMap::new(),
             last_close: BTreeMap::new(),
             start: None,
@@ -345,11 +352,50 @@ impl<'p> BacktestRecorder<'p> {
     fn record_equity<E: Account>(&mut self, orchestrator: &HybridOrchestrator<E>) {
         if let Some(snapshot) = orchestrator.last_equity() {
             self.equity.push(snapshot);
+            self.buy_and_hold.push((snapshot.time, self.growth()));
+        }
+    }
+
+    /// Mean over the coins seen so far of last close / first close.
+    fn growth(&self) -> Decimal {
+        let ratios: Vec<Decimal> = self
+            .first_close
+            .iter()
+            .filter(|(_, first)| !first.value().is_zero())
+            .map(|(symbol, first)| {
+                self.last_close
+                    .get(symbol)
+                    .map_or(first.value(), |p| p.value())
+                    / first.value()
+            })
+            .collect();
+        if ratios.is_empty() {
+            Decimal::ONE
+        } else {
+            ratios.iter().sum::<Decimal>() / Decimal::from(ratios.len())
         }
     }
 }
 
 impl<E: Account> Hooks<HybridOrchestrator<E>> for BacktestRecorder<'_> {
+    fn before_group(
+        &mut self,
+        _orchestrator: &mut HybridOrchestrator<E>,
+        group: &[(Symbol, Candle)],
+        _close: Timestamp,
+    ) -> Result<(), DriverError> {
+        for (symbol, candle) in group {
+            // Speed: the symbol (a `String`) is cloned only for its first candle.
+            if let Some(last) = self.last_close.get_mut(symbol) {
+                *last = candle.close();
+            } else {
+                self.first_close.insert(symbol.clone(), candle.close());
+                self.last_close.insert(symbol.clone(), candle.close());
+            }
+        }
+        Ok(())
+    }
+
     fn after_start(
         &mut self,
         orchestrator: &mut HybridOrchestrator<E>,
@@ -382,15 +428,6 @@ impl<E: Account> Hooks<HybridOrchestrator<E>> for BacktestRecorder<'_> {
     ) -> Result<(), DriverError> {
         self.n_candles += group.len() as u64;
         if traded {
-            for (symbol, candle) in group {
-                // Speed: the symbol (a `String`) is cloned only for its first candle.
-                if let Some(last) = self.last_close.get_mut(symbol) {
-                    *last = candle.close();
-                } else {
-                    self.first_close.insert(symbol.clone(), candle.close());
-                    self.last_close.insert(symbol.clone(), candle.close());
-                }
-            }
             self.candles += group.len() as u64;
         }
         let day = close.as_millis() / Timestamp::DAY_MS;
@@ -486,6 +523,11 @@ impl BacktestRecorder<'_> {
             trades: metrics.trades,
             time_in_mode,
             mode_switches: journal.switches,
+            buy_and_hold_curve: self
+                .buy_and_hold
+                .iter()
+                .map(|(t, g)| (*t, Notional::new((config.capital.value() * g).round_dp(8))))
+                .collect(),
             equity_curve: self.equity,
         };
         Ok(BacktestOutcome {

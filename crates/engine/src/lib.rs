@@ -78,7 +78,7 @@ pub use crate::{
         interval_ms, replay_filters, replay_filters_of, run_backtest, run_backtest_from, sim_venue,
         BacktestConfig, BacktestError, BacktestOutcome, BacktestReport, Progress,
     },
-    chart::equity_chart_png,
+    chart::{backtest_chart, equity_chart_png},
     driver::{
         block_on, Checkpoint, Driver, DriverConfig, DriverError, Hooks, Persistence, RunSummary,
         Timer, Trader, RECONCILE_INTERVAL_MS,

@@ -61,6 +61,10 @@ pub(crate) enum Command {
     /// The Telegram process: answers the configured chats' commands (long polling) and sends
     /// the notification outbox; needs HYBRID_TELEGRAM_BOT_TOKEN and telegram.allowed_chat_ids.
     Telegram(TelegramArgs),
+    /// The read-only web dashboard (overview, coins, cohorts, validator, health), its JSON API
+    /// under /api/ and Prometheus /metrics, over the database. Listening anywhere but on
+    /// loopback needs HYBRID_DASHBOARD_TOKEN.
+    Serve(ServeArgs),
     /// Watches the trading loop's heartbeat file and queues a critical Telegram alert when it
     /// goes stale; with --once, checks once and exits 1 when stale (a health check).
     Watchdog(WatchdogArgs),
@@ -75,6 +79,23 @@ pub(crate) struct TelegramArgs {
     /// The trading loop's heartbeat file, shown by /health.
     #[arg(long, value_name = "PATH", default_value = "data/heartbeat")]
     pub(crate) heartbeat: PathBuf,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = hybrid_dashboard::DEFAULT_LISTEN)]
+    pub(crate) listen: std::net::SocketAddr,
+    /// The trading loop's heartbeat file, shown on the health page.
+    #[arg(long, value_name = "PATH", default_value = "data/heartbeat")]
+    pub(crate) heartbeat: PathBuf,
+    /// The control cohort the ranking compares against.
+    #[arg(long, default_value = "baseline")]
+    pub(crate) baseline: String,
+    /// Days of history the charts cover (ending at the last candle traded).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub(crate) history_days: u32,
 }
 
 /// Arguments of `watchdog`.

@@ -11,7 +11,7 @@ use diesel::{
     sql_types::{BigInt, Bool, Nullable, Text},
     QueryableByName, RunQueryDsl,
 };
-use hybrid_core::{CohortId, Notional, Regime, Symbol, Timestamp, TradingMode};
+use hybrid_core::{CohortId, Notional, Price, Regime, Symbol, Timestamp, TradingMode};
 use rust_decimal::Decimal;
 
 use crate::{error::StoreError, raw::run_sql, store::Store};
@@ -56,6 +56,9 @@ pub struct EquityRecord {
     pub equity: Notional,
     /// Value held per symbol, in quote.
     pub positions: BTreeMap<Symbol, Notional>,
+    /// Last price of every traded symbol (held or not), in quote; empty in rows written
+    /// before prices were recorded.
+    pub prices: BTreeMap<Symbol, Price>,
 }
 
 #[derive(QueryableByName)]
@@ -96,6 +99,16 @@ struct EquityRow {
     equity: String,
     #[diesel(sql_type = Text)]
     positions: String,
+    #[diesel(sql_type = Text)]
+    prices: String,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    cohort_id: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 fn corrupt(table: &'static str, column: &'static str, value: &str, reason: String) -> StoreError {
@@ -183,6 +196,19 @@ impl Store {
                 format!("cannot serialise: {e}"),
             )
         })?;
+        let prices: BTreeMap<&str, String> = record
+            .prices
+            .iter()
+            .map(|(symbol, price)| (symbol.as_str(), price.value().normalize().to_string()))
+            .collect();
+        let prices = serde_json::to_string(&prices).map_err(|e| {
+            corrupt(
+                "equity_snapshots",
+                "prices",
+                "",
+                format!("cannot serialise: {e}"),
+            )
+        })?;
         let mut guard = self.lock()?;
         run_sql!(
             guard,
@@ -194,18 +220,43 @@ impl Store {
         )?;
         run_sql!(
             guard,
-            "INSERT INTO equity_snapshots (at, cohort_id, cash, holdings, equity, positions) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO equity_snapshots (at, cohort_id, cash, holdings, equity, positions, \
+             prices) VALUES (?, ?, ?, ?, ?, ?, ?)",
             |q| q
                 .bind::<BigInt, _>(record.at.as_millis())
                 .bind::<BigInt, _>(i64::from(record.cohort.get()))
                 .bind::<Text, _>(record.cash.value().normalize().to_string())
                 .bind::<Text, _>(record.holdings.value().normalize().to_string())
                 .bind::<Text, _>(record.equity.value().normalize().to_string())
-                .bind::<Text, _>(&positions),
+                .bind::<Text, _>(&positions)
+                .bind::<Text, _>(&prices),
             execute
         )?;
         Ok(())
+    }
+
+    /// How many fills each cohort has booked (cohorts without a fill are left out), for the
+    /// `/metrics` page.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad id.
+    pub fn fill_counts(&self) -> Result<BTreeMap<CohortId, u64>, StoreError> {
+        let mut guard = self.lock()?;
+        let rows: Vec<CountRow> = run_sql!(
+            guard,
+            "SELECT cohort_id, COUNT(*) AS n FROM fills GROUP BY cohort_id",
+            |q| q,
+            load
+        )?;
+        drop(guard);
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    cohort_id("fills", r.cohort_id)?,
+                    u64::try_from(r.n).unwrap_or(0),
+                ))
+            })
+            .collect()
     }
 
     /// The snapshots at or after `since`, oldest first, of one cohort or all.
@@ -220,7 +271,7 @@ impl Store {
         let mut guard = self.lock()?;
         let rows: Vec<EquityRow> = run_sql!(
             guard,
-            "SELECT at, cohort_id, cash, holdings, equity, positions FROM equity_snapshots \
+            "SELECT at, cohort_id, cash, holdings, equity, positions, prices FROM equity_snapshots \
              WHERE at >= ? AND (? < 0 OR cohort_id = ?) ORDER BY at, cohort_id",
             |q| q
                 .bind::<BigInt, _>(since.as_millis())
@@ -281,6 +332,16 @@ fn equity_record(row: EquityRow) -> Result<EquityRecord, StoreError> {
             .map_err(|e| corrupt(table, "positions", &symbol, e.to_string()))?;
         positions.insert(symbol, Notional::new(decimal(table, "positions", &value)?));
     }
+    let texts: BTreeMap<String, String> = serde_json::from_str(&row.prices)
+        .map_err(|e| corrupt(table, "prices", &row.prices, e.to_string()))?;
+    let mut prices = BTreeMap::new();
+    for (symbol, value) in texts {
+        let symbol =
+            Symbol::new(&symbol).map_err(|e| corrupt(table, "prices", &symbol, e.to_string()))?;
+        let price = Price::new(decimal(table, "prices", &value)?)
+            .map_err(|e| corrupt(table, "prices", &value, e.to_string()))?;
+        prices.insert(symbol, price);
+    }
     Ok(EquityRecord {
         at: Timestamp::from_millis(row.at),
         cohort: cohort_id(table, row.cohort_id)?,
@@ -288,6 +349,7 @@ fn equity_record(row: EquityRow) -> Result<EquityRecord, StoreError> {
         holdings: Notional::new(decimal(table, "holdings", &row.holdings)?),
         equity: Notional::new(decimal(table, "equity", &row.equity)?),
         positions,
+        prices,
     })
 }
 
@@ -362,6 +424,9 @@ mod tests {
                 holdings: Notional::new(equity - dec!(400.123456789)),
                 equity: Notional::new(equity),
                 positions: [(btc.clone(), Notional::new(equity - dec!(400.123456789)))]
+                    .into_iter()
+                    .collect(),
+                prices: [(btc.clone(), Price::new(dec!(42123.45)).unwrap())]
                     .into_iter()
                     .collect(),
             };

@@ -129,4 +129,18 @@ impl Store {
     pub fn cohort_fills(&self, cohort: CohortId) -> Result<Vec<Fill>, StoreError> {
         dispatch!(self, cohort_fills(cohort))
     }
+
+    /// The latest `limit` fills, newest first, of one cohort or all and one symbol or all
+    /// (the cockpit's "recent fills").
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad row.
+    pub fn recent_fills(
+        &self,
+        cohort: Option<CohortId>,
+        symbol: Option<&Symbol>,
+        limit: u32,
+    ) -> Result<Vec<Fill>, StoreError> {
+        dispatch!(self, recent_fills(cohort, symbol, limit))
+    }
 }

@@ -1,62 +1,56 @@
-//! The bot's commands: one enum whose doc comments are the help text Telegram shows.
+//! The bot's commands: one enum whose doc comments are the help text Telegram shows (and the
+//! only text: a `description` attribute beside them printed every line twice).
 
 use teloxide::utils::command::BotCommands;
 
 /// Hybrid answers its owners only. Commands:
 #[derive(BotCommands, Debug, Clone, PartialEq, Eq)]
-#[command(rename_rule = "lowercase")]
+#[command(rename_rule = "snake_case")]
 pub enum Command {
     /// Short overview of the commands.
-    #[command(description = "short overview of the commands")]
     Start,
     /// The full command list.
-    #[command(description = "the full command list")]
     Help,
     /// Modes, positions and open orders per cohort.
-    #[command(description = "modes, positions and open orders per cohort")]
     Status,
     /// P&L per cohort and coin, with an equity chart.
-    #[command(description = "P&L per cohort and coin, with an equity chart")]
     Report,
     /// Cohorts ranked by realised P&L.
-    #[command(description = "cohorts ranked by realised P&L")]
     Compare,
     /// The portfolio tiers (cash, index, trading).
-    #[command(description = "the portfolio tiers (cash, index, trading)")]
     Portfolio,
     /// The last closed trades.
-    #[command(description = "the last closed trades")]
     Trades,
     /// Realised profit per cohort.
-    #[command(description = "realised profit per cohort")]
     Profit,
     /// Today's trades and P&L (UTC day).
-    #[command(description = "today's trades and P&L (UTC day)")]
     Daily,
     /// Active stop-losses.
-    #[command(description = "active stop-losses")]
     Stops,
     /// Current modes and the last mode decisions with their reasons.
-    #[command(description = "current modes and the last decisions with reasons")]
     Mode,
     /// Last tick, heartbeat, reconciliation, exchange weight and the notification backlog.
-    #[command(description = "last tick, heartbeat, reconciliation, notification backlog")]
     Health,
     /// Stop opening new positions (open ones are still managed); asks for confirmation.
-    #[command(description = "stop opening new positions (asks for confirmation)")]
     Pause,
     /// Allow opening new positions again.
-    #[command(description = "allow opening new positions again")]
     Resume,
     /// Production readiness check.
-    #[command(description = "production readiness check")]
     Validate,
     /// Carry out the action waiting for confirmation.
-    #[command(description = "confirm the pending action")]
     Confirm,
     /// Drop the action waiting for confirmation.
-    #[command(description = "cancel the pending action")]
     Cancel,
+    /// Technical analysis of a coin from the latest indicators, e.g. /ta BTCUSDT.
+    Ta(String),
+    /// Ask the AI advisor about the market; its answer is validated before it is shown.
+    Ask(String),
+    /// The current trading playbook.
+    Playbook,
+    /// Decision quality and signal accuracy the playbook is built from.
+    PlaybookStats,
+    /// Rebuild the playbook from the decisions recorded so far.
+    PlaybookUpdate,
 }
 
 #[cfg(test)]
@@ -75,6 +69,26 @@ mod tests {
         assert!(Command::parse("/report@other_bot", bot).is_err());
         assert!(Command::parse("/sell", bot).is_err());
         assert!(Command::parse("status", bot).is_err());
+        assert_eq!(
+            Command::parse("/ta BTCUSDT", bot).ok(),
+            Some(Command::Ta("BTCUSDT".to_owned()))
+        );
+        assert_eq!(
+            Command::parse("/ask is BTC in a bull market?", bot).ok(),
+            Some(Command::Ask("is BTC in a bull market?".to_owned()))
+        );
+        assert_eq!(
+            Command::parse("/playbook_stats", bot).ok(),
+            Some(Command::PlaybookStats)
+        );
+        assert_eq!(
+            Command::parse("/playbook_update", bot).ok(),
+            Some(Command::PlaybookUpdate)
+        );
+        assert_eq!(
+            Command::parse("/playbook", bot).ok(),
+            Some(Command::Playbook)
+        );
     }
 
     #[test]
@@ -95,10 +109,30 @@ mod tests {
             "/pause",
             "/resume",
             "/validate",
+            "/ta",
+            "/ask",
+            "/playbook",
+            "/playbook_stats",
+            "/playbook_update",
         ] {
             assert!(help.contains(command), "{command} missing from {help}");
         }
         assert!(help.contains("asks for confirmation"), "{help}");
-        assert_eq!(Command::bot_commands().len(), 17);
+        let commands = Command::bot_commands();
+        assert_eq!(commands.len(), 22);
+        // Each description is printed once (it used to appear twice: attribute + doc).
+        for command in &commands {
+            assert_eq!(
+                help.matches(command.description.as_str()).count(),
+                1,
+                "{} in {help}",
+                command.description
+            );
+            assert!(
+                !command.description.contains('\n'),
+                "{}",
+                command.description
+            );
+        }
     }
 }

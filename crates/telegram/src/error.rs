@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use hybrid_cockpit::CockpitError;
 use hybrid_store::StoreError;
 
 /// What can go wrong in the cockpit or the sender.
@@ -8,10 +9,9 @@ pub enum TelegramError {
     /// The database could not be read or written, e.g. the server is down.
     #[error("database: {0}")]
     Store(#[from] StoreError),
-    /// A state document the engine saved does not have the expected shape, e.g. a symbol
-    /// that is not a valid trading pair.
-    #[error("state document: {0}")]
-    State(String),
+    /// The cockpit's figures could not be read (database down, a malformed state document).
+    #[error(transparent)]
+    Cockpit(#[from] CockpitError),
     /// Telegram (or the network to it) failed, e.g. `A network error: connection refused`.
     #[error("telegram: {0}")]
     Telegram(#[from] teloxide::RequestError),

@@ -6,15 +6,17 @@
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
-use hybrid_core::{Side, Timestamp};
+use hybrid_core::Side;
 use hybrid_portfolio::{needs_redistribution, TierKind, DRIFT_THRESHOLD_PP};
 use hybrid_store::{RedistributionRecord, TradePair};
 use rust_decimal::Decimal;
 
-use crate::{
-    cockpit::{CohortView, PortfolioView, Snapshot, SymbolView, ValidationView},
-    text::escape_html,
+use hybrid_cockpit::{
+    figures::{close_time, order_split, pair_pnl, pct, realised, today, win_rate_pct},
+    CohortView, PortfolioView, Snapshot, SymbolView, ValidationView,
 };
+
+use crate::text::escape_html;
 
 /// Heartbeat older than this is reported as stale (spec §10: the container health check uses
 /// 300 s).
@@ -64,7 +66,7 @@ pub fn status(s: &Snapshot) -> String {
                 symbol.allocation.map_or_else(|| "?".to_owned(), money),
             );
         }
-        let (buys, sells) = order_split(cohort);
+        let (buys, sells) = order_split(cohort, None);
         let _ = writeln!(
             out,
             "open orders: {} ({buys} BUY / {sells} SELL)",
@@ -128,7 +130,7 @@ pub fn report(s: &Snapshot) -> String {
         }
         for (coin, (coin_pnl, n)) in &by_coin {
             let view = cohort.symbols.iter().find(|v| v.symbol.as_str() == coin);
-            let (buys, sells) = coin_orders(cohort, coin);
+            let (buys, sells) = order_split(cohort, Some(coin));
             let _ = writeln!(
                 out,
                 "  {} {} · realised {} USDT in {n} · held {} (cost {}) · orders {buys}B/{sells}S",
@@ -410,25 +412,18 @@ pub fn profit(s: &Snapshot) -> String {
 /// `/daily`: trades closed since the start of the current UTC day.
 #[must_use]
 pub fn daily(s: &Snapshot) -> String {
-    let day_start = s.now.start_of_utc_day();
-    let mut out = format!("<b>Today</b> (since {day_start})\n");
+    let mut out = format!("<b>Today</b> (since {})\n", s.now.start_of_utc_day());
     let mut total = Decimal::ZERO;
-    for cohort in &s.cohorts {
-        let today: Vec<&TradePair> = cohort
-            .closed
-            .iter()
-            .filter(|p| close_time(p) >= day_start)
-            .collect();
-        let pnl: Decimal = today.iter().map(|p| pair_pnl(p)).sum();
-        let wins = today.iter().filter(|p| pair_pnl(p) > Decimal::ZERO).count();
+    for day in today(s) {
         let _ = writeln!(
             out,
-            "<b>{}</b> {} trades ({wins} won) · {} USDT",
-            escape_html(&cohort.record.name),
-            today.len(),
-            signed(pnl)
+            "<b>{}</b> {} trades ({} won) · {} USDT",
+            escape_html(&day.cohort),
+            day.trades,
+            day.wins,
+            signed(day.pnl)
         );
-        total += pnl;
+        total += day.pnl;
     }
     let _ = writeln!(out, "<b>Total</b> {} USDT", signed(total));
     out
@@ -565,29 +560,11 @@ pub fn health(s: &Snapshot) -> String {
 fn pause_line(s: &Snapshot) -> String {
     match s.pause {
         Some(p) if p.paused => format!(
-            "Trading: ⏸ <b>paused</b> since {} by chat {} (open positions still managed)",
-            p.at, p.by_chat
+            "Trading: ⏸ <b>paused</b> since {} by user {} (open positions still managed)",
+            p.at, p.by
         ),
         _ => "Trading: ▶️ running".to_owned(),
     }
-}
-
-fn order_split(cohort: &CohortView) -> (usize, usize) {
-    let buys = cohort
-        .open_orders
-        .iter()
-        .filter(|o| o.side == Side::Buy)
-        .count();
-    (buys, cohort.open_orders.len() - buys)
-}
-
-fn coin_orders(cohort: &CohortView, coin: &str) -> (usize, usize) {
-    let orders = cohort
-        .open_orders
-        .iter()
-        .filter(|o| o.symbol.as_str() == coin);
-    let buys = orders.clone().filter(|o| o.side == Side::Buy).count();
-    (buys, orders.count() - buys)
 }
 
 fn side(side: Side) -> &'static str {
@@ -597,41 +574,8 @@ fn side(side: Side) -> &'static str {
     }
 }
 
-fn pair_pnl(pair: &TradePair) -> Decimal {
-    pair.close
-        .as_ref()
-        .map_or(Decimal::ZERO, |c| c.net_pnl.value())
-}
-
-fn close_time(pair: &TradePair) -> Timestamp {
-    pair.close.as_ref().map_or(pair.entry_time, |c| c.time)
-}
-
-/// Σ net P&L of closed pairs, quote units.
-fn realised(closed: &[TradePair]) -> Decimal {
-    closed.iter().map(pair_pnl).sum()
-}
-
 fn win_rate(closed: &[TradePair]) -> String {
-    if closed.is_empty() {
-        return "–".to_owned();
-    }
-    let wins = closed
-        .iter()
-        .filter(|p| pair_pnl(p) > Decimal::ZERO)
-        .count();
-    format!(
-        "{:.1}%",
-        pct(Decimal::from(wins), Decimal::from(closed.len())).round_dp(1)
-    )
-}
-
-fn pct(part: Decimal, whole: Decimal) -> Decimal {
-    if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        part * Decimal::ONE_HUNDRED / whole
-    }
+    win_rate_pct(closed).map_or_else(|| "–".to_owned(), |p| format!("{:.1}%", p.round_dp(1)))
 }
 
 fn percent_of(part: Decimal, whole: Decimal) -> String {

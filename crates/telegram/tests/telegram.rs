@@ -10,21 +10,25 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
+use hybrid_cockpit::{StoreCockpit, PAUSE_DOCUMENT};
 use hybrid_core::{Clock, CohortId, Notional, Price, Quantity, SimClock, Symbol, Timestamp};
+use hybrid_store::EquityRecord;
 use hybrid_store::{
     ExitReason, IndexHoldingRecord, NewCohort, NewNotification, NotificationStatus, PairEntry,
     PairExit, RedistributionRecord, Severity, Store, TierValueUpdate,
 };
 use hybrid_telegram::{
-    run_bot, telegram_client, BotSettings, OutboxSender, SenderSettings, StoreCockpit,
-    PAUSE_DOCUMENT,
+    run_bot, telegram_client, BotSettings, Command, LearningDesk, OutboxSender, SenderSettings,
 };
-use hybrid_testkit::telegram::{spawn, FakeTelegram, FakeTelegramConfig, SentKind};
+use hybrid_testkit::telegram::{spawn, FakeTelegram, FakeTelegramConfig, Outage, SentKind};
 use rust_decimal_macros::dec;
 use serde_json::json;
+use teloxide::utils::command::BotCommands as _;
 
 const OWNER: i64 = 4242;
 const STRANGER: i64 = 999;
+/// A group both the owner and a stranger are members of.
+const GROUP: i64 = -100_777;
 const START: i64 = 1_767_225_600_000;
 
 fn store() -> Arc<Store> {
@@ -72,15 +76,22 @@ async fn start_bot() -> Running {
 
 async fn start_bot_on(store: Arc<Store>) -> Running {
     let fake = spawn(FakeTelegramConfig::default()).await;
+    start_bot_with(store, fake)
+}
+
+/// Starts the bot on `fake` (owner [`OWNER`], allowed chats: the owner's and [`GROUP`]).
+fn start_bot_with(store: Arc<Store>, fake: FakeTelegram) -> Running {
     let bot = telegram_client(fake.token(), &fake.api_url()).unwrap();
     let cockpit = Arc::new(StoreCockpit::new(Arc::clone(&store), None));
+    let desk = LearningDesk::new(Arc::clone(&store), None);
     let clock: Arc<dyn Clock> = Arc::new(SimClock::new(Timestamp::from_millis(START)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let settings = BotSettings {
-        allowed_chat_ids: vec![OWNER],
+        owner_user_ids: vec![OWNER],
+        allowed_chat_ids: vec![OWNER, GROUP],
     };
     tokio::spawn(async move {
-        run_bot(bot, cockpit, clock, settings, async {
+        run_bot(bot, cockpit, desk, clock, settings, async {
             let _ = stopped.await;
         })
         .await
@@ -228,6 +239,30 @@ async fn report_shows_realised_pnl_per_coin_and_sends_the_equity_chart() {
     let mut running = start_bot().await;
     round_trip(&running.store, 100, 110, START + 3_600_000);
     round_trip(&running.store, 120, 117, START + 7_200_000);
+    let cohort = running
+        .store
+        .get_cohort_by_name("main")
+        .unwrap()
+        .unwrap()
+        .id;
+    let btc = Symbol::new("BTCUSDT").unwrap();
+    for hour in 0..3_i64 {
+        let equity = dec!(1234.5) + rust_decimal::Decimal::from(hour * 3);
+        running
+            .store
+            .record_equity_snapshot(&EquityRecord {
+                at: Timestamp::from_millis(START + hour * 3_600_000),
+                cohort,
+                cash: Notional::new(equity),
+                holdings: Notional::ZERO,
+                equity: Notional::new(equity),
+                positions: std::collections::BTreeMap::new(),
+                prices: [(btc.clone(), Price::new((100 + hour * 5).into()).unwrap())]
+                    .into_iter()
+                    .collect(),
+            })
+            .unwrap();
+    }
     let fake = &running.fake;
     let report = ask(fake, OWNER, "/report").await;
     assert!(report.contains("realised +7.00 USDT (+0.57%)"), "{report}");
@@ -242,7 +277,11 @@ async fn report_shows_realised_pnl_per_coin_and_sends_the_equity_chart() {
         matches!(chart.kind, SentKind::Photo { bytes } if bytes > 1_000),
         "{chart:?}"
     );
-    assert!(chart.text.starts_with("Realised equity"), "{}", chart.text);
+    assert!(
+        chart.text.starts_with("Equity (cash + coins"),
+        "{}",
+        chart.text
+    );
     let trades = ask(fake, OWNER, "/trades").await;
     assert!(
         trades.contains("$120.00 → $117.00 · -3.00 USDT"),
@@ -714,5 +753,100 @@ async fn portfolio_and_validate_read_what_a_portfolio_backtest_wrote() {
         !validate.contains("index_tracking_error</b>: n/a"),
         "{validate}"
     );
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_group_only_the_owner_commands_not_the_other_members() {
+    let mut running = start_bot().await;
+    let fake = &running.fake;
+    // A member of an allowed group who is not an owner: ignored, whatever the command.
+    fake.inject_message_from(GROUP, STRANGER, "/pause");
+    fake.inject_message_from(GROUP, STRANGER, "/confirm");
+    fake.inject_message_from(GROUP, STRANGER, "/status");
+    // The owner in the same group is answered there.
+    let before = fake.sent().len();
+    fake.inject_message_from(GROUP, OWNER, "/status");
+    let sent = fake
+        .wait_for_sent(before + 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(sent.len(), before + 1, "{sent:?}");
+    assert_eq!(sent[before].chat_id, GROUP);
+    assert!(
+        sent[before].text.contains("<b>main</b>"),
+        "{}",
+        sent[before].text
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.sent_to(GROUP).len(), 1, "the stranger was answered");
+    assert!(running.store.load_state(PAUSE_DOCUMENT).unwrap().is_none());
+    // An owner's confirmation is the owner's own: a stranger cannot confirm it.
+    fake.inject_message_from(GROUP, OWNER, "/pause");
+    fake.wait_for_sent(before + 2, Duration::from_secs(10))
+        .await;
+    fake.inject_message_from(GROUP, STRANGER, "/confirm");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(running.store.load_state(PAUSE_DOCUMENT).unwrap().is_none());
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unparsable_get_me_is_retried_and_help_lists_each_command_once() {
+    let fake = spawn(FakeTelegramConfig::default()).await;
+    fake.set_outage(Some(Outage::InvalidJson));
+    let store = store();
+    seed(&store);
+    let mut running = start_bot_with(store, fake);
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    let attempts = running
+        .fake
+        .calls()
+        .iter()
+        .filter(|c| c.method.eq_ignore_ascii_case("getMe"))
+        .count();
+    assert!(attempts >= 2, "getMe tried {attempts} time(s)");
+    running.fake.set_outage(None);
+    let fake = &running.fake;
+    let before = fake.sent().len();
+    fake.inject_message(OWNER, "/help");
+    let sent = fake
+        .wait_for_sent(before + 1, Duration::from_secs(20))
+        .await;
+    assert!(sent.len() > before, "the bot never recovered");
+    let help = &sent[before].text;
+    for command in Command::bot_commands() {
+        let shown = hybrid_telegram::escape_html(&command.description);
+        assert_eq!(help.matches(shown.as_str()).count(), 1, "{shown} in {help}");
+    }
+    for name in ["/ta", "/ask", "/playbook_stats", "/playbook_update"] {
+        assert!(help.contains(name), "{name} missing from {help}");
+    }
+    running.stop.take().unwrap().send(()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learning_commands_answer_from_the_database_and_ask_refuses_without_a_key() {
+    let mut running = start_bot().await;
+    let fake = &running.fake;
+    let ask_reply = ask(fake, OWNER, "/ask is BTC in a bull market?").await;
+    assert!(ask_reply.contains("no LLM API key"), "{ask_reply}");
+    assert!(
+        running.store.conversations().unwrap().is_empty(),
+        "nothing may be sent"
+    );
+    let ta = ask(fake, OWNER, "/ta btcusdt").await;
+    assert!(ta.contains("No indicators recorded for BTCUSDT"), "{ta}");
+    let usage = ask(fake, OWNER, "/ta").await;
+    assert!(usage.contains("Usage: /ta SYMBOL"), "{usage}");
+    let playbook = ask(fake, OWNER, "/playbook").await;
+    assert!(playbook.contains("No playbook yet"), "{playbook}");
+    let stats = ask(fake, OWNER, "/playbook_stats").await;
+    assert!(
+        stats.contains("decisions with a 24 h outcome: 0"),
+        "{stats}"
+    );
+    let update = ask(fake, OWNER, "/playbook_update").await;
+    assert!(update.contains("Playbook unchanged"), "{update}");
+    assert!(update.contains("not enough trades"), "{update}");
     running.stop.take().unwrap().send(()).unwrap();
 }

@@ -616,6 +616,11 @@ impl<E: Account> HybridOrchestrator<E> {
                 holdings: snapshot.holdings,
                 equity: snapshot.equity,
                 positions,
+                prices: self
+                    .symbols
+                    .iter()
+                    .filter_map(|(symbol, state)| Some((symbol.clone(), state.last_price?)))
+                    .collect(),
             })?;
         Ok(())
     }

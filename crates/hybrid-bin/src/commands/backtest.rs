@@ -39,8 +39,11 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &BacktestArgs) -> anyhow::Result<
     let json = serde_json::to_string_pretty(report)?;
     std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
     let chart = args.out.join("equity.png");
-    std::fs::write(&chart, equity_chart_png(report))
-        .with_context(|| format!("cannot write {}", chart.display()))?;
+    match equity_chart_png(report) {
+        Ok(png) => std::fs::write(&chart, png)
+            .with_context(|| format!("cannot write {}", chart.display()))?,
+        Err(e) => eprintln!("no equity chart: {e}"),
+    }
     print!("{report}");
     #[expect(
         clippy::cast_precision_loss,

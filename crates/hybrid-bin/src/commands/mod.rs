@@ -9,6 +9,7 @@ mod migrate;
 mod portfolio;
 mod run;
 mod scheduler;
+pub(crate) mod serve;
 mod telegram;
 mod validate;
 mod watchdog;
@@ -43,6 +44,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Portfolio(args) => portfolio::run(&loaded, args),
         Command::Learn(args) => learn::run(&loaded, args),
         Command::Telegram(args) => telegram::run(&loaded, args),
+        Command::Serve(args) => serve::run(&loaded, args),
         Command::Watchdog(args) => watchdog::run(&loaded, args),
         Command::Compare(args) => compare::run(&loaded, args),
         Command::Scheduler(args) => scheduler::run(&loaded, args),

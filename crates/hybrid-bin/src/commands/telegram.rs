@@ -7,10 +7,12 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context as _;
 use tokio::sync::watch;
 
+use hybrid_cockpit::StoreCockpit;
 use hybrid_core::{Clock, SystemClock};
+use hybrid_learning::{LlmClient, LlmSettings};
 use hybrid_store::Store;
 use hybrid_telegram::{
-    run_bot, telegram_client, BotSettings, OutboxSender, SenderSettings, StoreCockpit,
+    run_bot, telegram_client, BotSettings, LearningDesk, OutboxSender, SenderSettings,
 };
 
 use super::UsageError;
@@ -98,9 +100,11 @@ async fn run_async(
         chat_ids.len()
     );
     let settings = BotSettings {
+        owner_user_ids: owners(&telegram.owner_user_ids, &chat_ids),
         allowed_chat_ids: chat_ids,
     };
-    run_bot(bot, cockpit, clock, settings, wait_for(stop))
+    let desk = LearningDesk::new(Arc::clone(&store), llm_client(loaded)?);
+    run_bot(bot, cockpit, desk, clock, settings, wait_for(stop))
         .await
         .context("the Telegram bot stopped")?;
     sender_task
@@ -108,6 +112,39 @@ async fn run_async(
         .context("the notification sender failed")?;
     println!("telegram: stopped");
     Ok(())
+}
+
+/// The owners: `telegram.owner_user_ids`, or when empty the private chats among the allowed
+/// chats (a private chat's id is its user's id; groups have negative ids).
+fn owners(configured: &[i64], chat_ids: &[i64]) -> Vec<i64> {
+    if configured.is_empty() {
+        chat_ids.iter().copied().filter(|id| *id > 0).collect()
+    } else {
+        configured.to_vec()
+    }
+}
+
+/// The `[llm]` client for `/ask`, or `None` without `HYBRID_LLM_API_KEY` (then `/ask`
+/// refuses).
+fn llm_client(loaded: &LoadedConfig) -> anyhow::Result<Option<LlmClient>> {
+    let Some(api_key) = loaded
+        .secrets
+        .get("HYBRID_LLM_API_KEY")
+        .filter(|k| !k.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let llm = &loaded.config.llm;
+    let client = LlmClient::new(LlmSettings {
+        base_url: llm.base_url.clone(),
+        api_key: api_key.clone(),
+        model: llm.model.clone(),
+        timeout: Duration::from_secs(u64::from(llm.timeout_secs)),
+        max_attempts: llm.max_attempts,
+        ..LlmSettings::default()
+    })
+    .context("cannot build the LLM client for /ask")?;
+    Ok(Some(client))
 }
 
 /// Completes when the flag turns `true`.

@@ -81,7 +81,7 @@ const fn dec(min: &'static str, min_exclusive: bool, max: &'static str) -> Kind 
 
 /// Secrets are read from these environment variables only; a config file that contains one
 /// is refused so that keys never end up in a file that gets copied or committed.
-pub(crate) const SECRET_ENV_VARS: [(&str, &str); 4] = [
+pub(crate) const SECRET_ENV_VARS: [(&str, &str); 5] = [
     (
         "HYBRID_BINANCE_API_KEY",
         "Binance API key (testnet or live backend)",
@@ -92,6 +92,10 @@ pub(crate) const SECRET_ENV_VARS: [(&str, &str); 4] = [
     ),
     ("HYBRID_TELEGRAM_BOT_TOKEN", "Telegram bot token"),
     ("HYBRID_LLM_API_KEY", "DeepSeek / OpenAI-compatible API key"),
+    (
+        "HYBRID_DASHBOARD_TOKEN",
+        "Web dashboard access token (required to listen on a non-loopback address)",
+    ),
 ];
 
 /// Words that mark a key as a secret when found in a config file.
@@ -163,7 +167,9 @@ pub(crate) const KEYS: &[Key] = &[
     key("telegram", "enabled", Kind::Bool, "false",
         "Run the Telegram bot (needs HYBRID_TELEGRAM_BOT_TOKEN and at least one allowed chat id)."),
     key("telegram", "allowed_chat_ids", Kind::IntList, "[]",
-        "The only chats the bot answers; messages from others are ignored and logged."),
+        "The chats the bot answers and notifies (an owner's private chat is always answered); messages from others are ignored and logged."),
+    key("telegram", "owner_user_ids", Kind::IntList, "[]",
+        "Telegram user ids allowed to command the bot, in any allowed chat; empty: the positive ids in telegram.allowed_chat_ids (private chats, whose id is the user's). Members of an allowed group who are not owners are ignored."),
     key("telegram", "api_url", Kind::Text, "\"https://api.telegram.org/\"",
         "Telegram Bot API base URL; change it only to test against a local fake."),
     key("telegram", "learning_mode", Kind::Bool, "false",

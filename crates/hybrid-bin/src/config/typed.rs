@@ -119,6 +119,7 @@ pub(crate) struct RiskConfig {
 pub(crate) struct TelegramConfig {
     pub(crate) enabled: bool,
     pub(crate) allowed_chat_ids: Vec<i64>,
+    pub(crate) owner_user_ids: Vec<i64>,
     pub(crate) api_url: String,
     pub(crate) learning_mode: bool,
     pub(crate) min_send_interval_ms: u64,

@@ -244,3 +244,26 @@ pub(crate) fn cohort_fills(conn: &mut Conn, cohort: CohortId) -> Result<Vec<Fill
         .map(FillRow::into_fill)
         .collect()
 }
+
+pub(crate) fn recent_fills(
+    conn: &mut Conn,
+    cohort: Option<CohortId>,
+    symbol: Option<&Symbol>,
+    limit: u32,
+) -> Result<Vec<Fill>, StoreError> {
+    let mut query = fills::table.into_boxed();
+    if let Some(cohort) = cohort {
+        query = query.filter(fills::cohort_id.eq(i64::from(cohort.get())));
+    }
+    if let Some(symbol) = symbol {
+        query = query.filter(fills::symbol.eq(symbol.as_str().to_owned()));
+    }
+    query
+        .order((fills::executed_at.desc(), fills::id.desc()))
+        .limit(i64::from(limit))
+        .select(FillRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(FillRow::into_fill)
+        .collect()
+}

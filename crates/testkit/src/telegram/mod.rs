@@ -197,15 +197,22 @@ impl FakeTelegram {
     }
 
     /// Queues a text message from `chat_id` (a private chat for positive ids, a group for
-    /// negative ones) as the next update and returns its `update_id`.
+    /// negative ones; the sender is the user whose id is the chat id's absolute value) as the
+    /// next update and returns its `update_id`.
     pub fn inject_message(&self, chat_id: i64, text: &str) -> i64 {
+        self.inject_message_from(chat_id, chat_id.abs(), text)
+    }
+
+    /// Queues a text message sent by user `user_id` in `chat_id` (e.g. one member of a group)
+    /// as the next update and returns its `update_id`.
+    pub fn inject_message_from(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
         let update_id = {
             let mut state = self.state();
             let update_id = state.next_update_id;
             state.next_update_id += 1;
             let message_id = state.next_message_id;
             state.next_message_id += 1;
-            let update = server::message_update(update_id, message_id, chat_id, text);
+            let update = server::message_update(update_id, message_id, chat_id, user_id, text);
             state.updates.push((update_id, update));
             update_id
         };

@@ -367,13 +367,20 @@ fn chat(chat_id: i64) -> Value {
     }
 }
 
-/// A `message` update from `chat_id`, with a `bot_command` entity when the text starts with `/`.
-pub(crate) fn message_update(update_id: i64, message_id: i64, chat_id: i64, text: &str) -> Value {
+/// A `message` update from user `user_id` in `chat_id`, with a `bot_command` entity when the
+/// text starts with `/`.
+pub(crate) fn message_update(
+    update_id: i64,
+    message_id: i64,
+    chat_id: i64,
+    user_id: i64,
+    text: &str,
+) -> Value {
     let mut message = json!({
         "message_id": message_id,
         "date": MESSAGE_DATE,
         "chat": chat(chat_id),
-        "from": {"id": chat_id.abs(), "is_bot": false, "first_name": "Op"},
+        "from": {"id": user_id, "is_bot": false, "first_name": "Op"},
         "text": text,
     });
     if text.starts_with('/') {

@@ -1,6 +1,7 @@
-//! The narrow interface between the bot and the rest of the system: what the cockpit may read
-//! (one [`Snapshot`] per command, taken from the database) and the one thing it may change
-//! (the pause switch). The bot never talks to the engine or the exchange directly.
+//! The narrow interface between the cockpits (Telegram, the web dashboard) and the rest of
+//! the system: what they may read (one [`Snapshot`] per answer or page, the history series,
+//! the ranking, the validator) and the one thing they may change (the pause switch). Neither
+//! talks to the engine or the exchange directly.
 //!
 //! [`StoreCockpit`] reads what the engine writes: the cohorts table, each cohort's state
 //! document `hybrid_state/<cohort name>` (modes, allocations, stops, progress), open orders,
@@ -14,6 +15,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use hybrid_cohorts::Ranking;
 use hybrid_core::{Order, Symbol, Timestamp};
 use hybrid_portfolio::{
     load_targets, validate_store, Criteria, TierBreakdown, TierKind, TierValues, ValidationReport,
@@ -25,7 +27,10 @@ use hybrid_store::{
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::error::TelegramError;
+use crate::{
+    error::CockpitError,
+    history::{read_history, FillView, History},
+};
 
 /// The state document the engine reads to know whether opening positions is paused: the
 /// engine's own name for it, so the bot and the live loop can never disagree.
@@ -35,35 +40,69 @@ pub const PAUSE_DOCUMENT: &str = hybrid_engine::CONTROL_DOCUMENT;
 const CLOSED_PAIRS_LIMIT: u32 = 10_000;
 /// Audit-log events read per command (mode decisions, reconciliation).
 const EVENTS_LIMIT: u32 = 500;
+/// Seed of the ranking's bootstrap (the default of `main_hybrid compare`, so both agree).
+const RANKING_SEED: u64 = 1;
+/// Resamples of the ranking's bootstrap (the default of `main_hybrid compare`).
+const RANKING_RESAMPLES: usize = 2000;
 
 /// What the cockpit may read and change.
 pub trait Cockpit: Send + Sync {
     /// Everything the commands show, read now.
     ///
     /// # Errors
-    /// [`TelegramError::Store`] when the database cannot be read;
-    /// [`TelegramError::State`] for a state document that does not have the expected shape.
-    fn snapshot(&self, now: Timestamp) -> Result<Snapshot, TelegramError>;
+    /// [`CockpitError::Store`] when the database cannot be read;
+    /// [`CockpitError::State`] for a state document that does not have the expected shape.
+    fn snapshot(&self, now: Timestamp) -> Result<Snapshot, CockpitError>;
 
-    /// Pauses (`true`) or resumes (`false`) the opening of new positions, recording who and
-    /// when in [`PAUSE_DOCUMENT`].
+    /// Pauses (`true`) or resumes (`false`) the opening of new positions, recording who (the
+    /// Telegram user id) and when in [`PAUSE_DOCUMENT`].
     ///
     /// # Errors
-    /// [`TelegramError::Store`] when the document cannot be written.
-    fn set_paused(&self, paused: bool, by_chat: i64, at: Timestamp) -> Result<(), TelegramError>;
+    /// [`CockpitError::Store`] when the document cannot be written.
+    fn set_paused(&self, paused: bool, by: i64, at: Timestamp) -> Result<(), CockpitError>;
 
     /// The three tiers as the portfolio manager last wrote them, the index holdings and the
     /// last redistribution.
     ///
     /// # Errors
-    /// [`TelegramError::Store`] when the database cannot be read;
-    /// [`TelegramError::State`] when the stored tier targets are invalid.
-    fn portfolio(&self) -> Result<PortfolioView, TelegramError>;
+    /// [`CockpitError::Store`] when the database cannot be read;
+    /// [`CockpitError::State`] when the stored tier targets are invalid.
+    fn portfolio(&self) -> Result<PortfolioView, CockpitError>;
 
     /// The production validator's nine criteria over the database (the 60-day drawdown window
     /// ends at `now`). Never fails: a database that cannot be read gives a not-ready report
     /// naming why.
     fn validation(&self, now: Timestamp) -> ValidationView;
+
+    /// The series the charts draw, from `since` on: each cohort's hourly equity, its
+    /// buy-and-hold, its coins' prices and mode decisions, and the portfolio tiers.
+    ///
+    /// # Errors
+    /// [`CockpitError::Store`] when the database cannot be read.
+    fn history(&self, since: Timestamp) -> Result<History, CockpitError>;
+
+    /// The cohorts ranked by realised return, each against the cohort named `baseline` with a
+    /// bootstrap confidence interval (the same ranking as `main_hybrid compare`).
+    ///
+    /// # Errors
+    /// [`CockpitError::Ranking`] when it cannot be computed.
+    fn ranking(&self, baseline: &str) -> Result<Ranking, CockpitError>;
+
+    /// The latest `limit` fills, newest first, of all cohorts or of one symbol.
+    ///
+    /// # Errors
+    /// [`CockpitError::Store`] when the database cannot be read.
+    fn recent_fills(
+        &self,
+        symbol: Option<&Symbol>,
+        limit: u32,
+    ) -> Result<Vec<FillView>, CockpitError>;
+
+    /// How many fills each cohort (by name) has booked, all time.
+    ///
+    /// # Errors
+    /// [`CockpitError::Store`] when the database cannot be read.
+    fn fill_counts(&self) -> Result<std::collections::BTreeMap<String, u64>, CockpitError>;
 }
 
 /// The portfolio tiers as stored.
@@ -186,8 +225,8 @@ pub struct StopView {
 pub struct PauseState {
     /// Whether opening new positions is paused.
     pub paused: bool,
-    /// The chat that set it.
-    pub by_chat: i64,
+    /// The Telegram user who set it.
+    pub by: i64,
     /// When.
     pub at: Timestamp,
 }
@@ -216,7 +255,7 @@ impl StoreCockpit {
         Self { store, heartbeat }
     }
 
-    fn cohort_view(&self, record: CohortRecord) -> Result<CohortView, TelegramError> {
+    fn cohort_view(&self, record: CohortRecord) -> Result<CohortView, CockpitError> {
         let document = self
             .store
             .load_state(&format!("hybrid_state/{}", record.name))?;
@@ -239,18 +278,14 @@ impl StoreCockpit {
         Ok(view)
     }
 
-    fn read_state_document(
-        &self,
-        view: &mut CohortView,
-        body: &Value,
-    ) -> Result<(), TelegramError> {
+    fn read_state_document(&self, view: &mut CohortView, body: &Value) -> Result<(), CockpitError> {
         view.last_candle_close = body["progress"]["last_candle_close"]
             .as_i64()
             .map(Timestamp::from_millis);
         if let Some(symbols) = body["symbols"].as_object() {
             for (name, saved) in symbols {
                 let symbol = Symbol::new(name).map_err(|e| {
-                    TelegramError::State(format!(
+                    CockpitError::State(format!(
                         "state of cohort {}: symbol {name:?}: {e}",
                         view.record.name
                     ))
@@ -272,14 +307,14 @@ impl StoreCockpit {
         Ok(())
     }
 
-    fn pause_state(&self) -> Result<Option<PauseState>, TelegramError> {
+    fn pause_state(&self) -> Result<Option<PauseState>, CockpitError> {
         let Some(document) = self.store.load_state(PAUSE_DOCUMENT)? else {
             return Ok(None);
         };
         let body = &document.body;
         Ok(Some(PauseState {
             paused: body["paused"].as_bool().unwrap_or(false),
-            by_chat: body["by"].as_i64().unwrap_or_default(),
+            by: body["by"].as_i64().unwrap_or_default(),
             at: Timestamp::from_millis(body["at"].as_i64().unwrap_or_default()),
         }))
     }
@@ -303,7 +338,7 @@ impl StoreCockpit {
 }
 
 impl Cockpit for StoreCockpit {
-    fn snapshot(&self, now: Timestamp) -> Result<Snapshot, TelegramError> {
+    fn snapshot(&self, now: Timestamp) -> Result<Snapshot, CockpitError> {
         let cohorts = self
             .store
             .list_cohorts()?
@@ -320,15 +355,15 @@ impl Cockpit for StoreCockpit {
         })
     }
 
-    fn set_paused(&self, paused: bool, by_chat: i64, at: Timestamp) -> Result<(), TelegramError> {
-        let body = json!({ "paused": paused, "by": by_chat, "at": at.as_millis() });
+    fn set_paused(&self, paused: bool, by: i64, at: Timestamp) -> Result<(), CockpitError> {
+        let body = json!({ "paused": paused, "by": by, "at": at.as_millis() });
         self.store.save_state(PAUSE_DOCUMENT, &body, at)?;
         Ok(())
     }
 
-    fn portfolio(&self) -> Result<PortfolioView, TelegramError> {
+    fn portfolio(&self) -> Result<PortfolioView, CockpitError> {
         let targets = load_targets(&self.store).map_err(|e| {
-            TelegramError::State(format!(
+            CockpitError::State(format!(
                 "the stored portfolio tier targets are invalid: {e}"
             ))
         })?;
@@ -374,6 +409,51 @@ impl Cockpit for StoreCockpit {
             report,
             anything_recorded,
         }
+    }
+
+    fn history(&self, since: Timestamp) -> Result<History, CockpitError> {
+        read_history(&self.store, since)
+    }
+
+    fn ranking(&self, baseline: &str) -> Result<Ranking, CockpitError> {
+        hybrid_cohorts::ranking_from_store(&self.store, baseline, RANKING_SEED, RANKING_RESAMPLES)
+            .map_err(|e| CockpitError::Ranking(e.to_string()))
+    }
+
+    fn fill_counts(&self) -> Result<std::collections::BTreeMap<String, u64>, CockpitError> {
+        let counts = self.store.fill_counts()?;
+        Ok(self
+            .store
+            .list_cohorts()?
+            .into_iter()
+            .map(|c| (c.name, counts.get(&c.id).copied().unwrap_or(0)))
+            .collect())
+    }
+
+    fn recent_fills(
+        &self,
+        symbol: Option<&Symbol>,
+        limit: u32,
+    ) -> Result<Vec<FillView>, CockpitError> {
+        let names: std::collections::BTreeMap<u32, String> = self
+            .store
+            .list_cohorts()?
+            .into_iter()
+            .map(|c| (c.id.get(), c.name))
+            .collect();
+        Ok(self
+            .store
+            .recent_fills(None, symbol, limit)?
+            .into_iter()
+            .map(|fill| FillView {
+                cohort: fill
+                    .client_order_id
+                    .decode()
+                    .and_then(|(id, _, _)| names.get(&id.get()).cloned())
+                    .unwrap_or_default(),
+                fill,
+            })
+            .collect())
     }
 }
 
@@ -429,7 +509,7 @@ fn switches(history: &Value) -> Vec<String> {
 }
 
 /// A decision reason, whatever its serialised shape (a word, or an object naming the case).
-fn reason_text(reason: &Value) -> String {
+pub(crate) fn reason_text(reason: &Value) -> String {
     match reason {
         Value::Object(map) => map
             .iter()

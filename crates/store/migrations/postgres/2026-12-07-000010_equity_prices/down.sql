@@ -1,0 +1,1 @@
+ALTER TABLE equity_snapshots DROP COLUMN prices;
