@@ -4,7 +4,8 @@
 //!   and the source tree;
 //! - `cli`: the `main_hybrid` binary as a user runs it;
 //! - `restart`: crash safety of `run` against the fake testnet (SIGKILL at random points);
-//! - `dashboard`: the web dashboard over a replayed run, in headless Chromium.
+//! - `dashboard`: the web dashboard over a replayed run, in headless Chromium;
+//! - `parity`: a backtest and a paper replay of the same candles trade the same orders.
 #![allow(
     clippy::unwrap_used,
     reason = "a test fails loudly on a broken fixture"
@@ -15,6 +16,7 @@ mod cli;
 mod cohorts;
 mod dashboard;
 mod learning;
+mod parity;
 mod portfolio;
 mod restart;
 mod scheduler;

@@ -121,6 +121,14 @@ impl Store {
         dispatch!(self, fills_for_order(id))
     }
 
+    /// Every order of `cohort`, open and closed, oldest first (audits compare runs with it).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad row.
+    pub fn cohort_orders(&self, cohort: CohortId) -> Result<Vec<Order>, StoreError> {
+        dispatch!(self, cohort_orders(cohort))
+    }
+
     /// Every fill of `cohort`'s orders, in execution order (a restarted cohort rebuilds its
     /// ledger from them).
     ///

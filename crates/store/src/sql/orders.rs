@@ -155,6 +155,17 @@ pub(crate) fn open_orders(
         .collect()
 }
 
+pub(crate) fn cohort_orders(conn: &mut Conn, cohort: CohortId) -> Result<Vec<Order>, StoreError> {
+    orders::table
+        .filter(orders::cohort_id.eq(cohort_key(cohort)))
+        .order((orders::created_at.asc(), orders::client_order_id.asc()))
+        .select(OrderRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(OrderRow::into_order)
+        .collect()
+}
+
 pub(crate) fn order_status_history(
     conn: &mut Conn,
     id: &ClientOrderId,
