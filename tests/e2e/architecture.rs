@@ -354,3 +354,61 @@ fn no_test_is_ignored_or_expects_a_panic() {
         }
     }
 }
+
+/// The files under `crates/` whose text contains `needle`, relative to the workspace root.
+fn files_containing(needle: &str) -> Vec<String> {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let mut found: Vec<String> = files
+        .iter()
+        .filter(|path| fs::read_to_string(path).unwrap().contains(needle))
+        .map(|path| {
+            path.strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn only_the_driver_loops_over_market_events() {
+    // One loop: the driver pulls the feed's batches; nothing else does (the feeds' own unit
+    // tests aside).
+    let pulls: Vec<String> = files_containing(concat!(".next", "_batch("))
+        .into_iter()
+        .filter(|f| !f.ends_with("exchange/src/feed.rs") && !f.contains("/tests/"))
+        .collect();
+    assert_eq!(pulls, ["crates/engine/src/driver.rs"], "{pulls:?}");
+    // One executor for simulated runs, and one candle merger.
+    assert_eq!(
+        files_containing(concat!("fn block", "_on")),
+        ["crates/engine/src/driver.rs"]
+    );
+    assert_eq!(
+        files_containing(concat!("Waker::", "noop")),
+        ["crates/engine/src/driver.rs"]
+    );
+    assert_eq!(
+        files_containing(concat!("stream.next", "_if(")),
+        ["crates/exchange/src/feed.rs"]
+    );
+}
+
+#[test]
+fn market_data_is_implemented_only_by_real_sources() {
+    // Views and wrappers of an account add what they add; they never forward the market-data
+    // half one method at a time (issue 13).
+    let implementers = files_containing(concat!("impl MarketData", " for"));
+    assert_eq!(
+        implementers,
+        [
+            "crates/exchange/src/binance/api.rs",
+            "crates/exchange/src/sim.rs",
+        ],
+        "{implementers:?}"
+    );
+}

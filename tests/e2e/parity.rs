@@ -146,10 +146,7 @@ fn backtest_and_a_paper_replay_trade_the_same_orders_and_fills() {
     let run_url = format!("sqlite://{}", dir.path().join("run.db").display());
     let (backtest_orders, backtest_fills) = book(&backtest_url);
     let (run_orders, run_fills) = book(&run_url);
-    assert!(
-        backtest_fills.len() > 10,
-        "the window trades: {report}"
-    );
+    assert!(backtest_fills.len() > 10, "the window trades: {report}");
     assert_eq!(run_orders, backtest_orders);
     assert_eq!(run_fills, backtest_fills);
 
@@ -161,7 +158,9 @@ fn backtest_and_a_paper_replay_trade_the_same_orders_and_fills() {
         json["final_equity"].as_str().unwrap().parse().unwrap();
     let end = json["end"].as_i64().unwrap();
     let run = Store::open(&run_url).unwrap();
-    let snapshots = run.equity_snapshots(None, Timestamp::from_millis(0)).unwrap();
+    let snapshots = run
+        .equity_snapshots(None, Timestamp::from_millis(0))
+        .unwrap();
     let last = snapshots.last().unwrap();
     assert_eq!(last.at.as_millis(), end);
     assert_eq!(last.equity.value(), final_equity);

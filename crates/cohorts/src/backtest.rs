@@ -12,11 +12,10 @@
 
 use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 
-use hybrid_core::{Candle, CohortId, Notional, Price, SimClock, Symbol, Timestamp};
+use hybrid_core::{CohortId, Notional, Price, SimClock, Symbol, Timestamp};
 use hybrid_engine::{
-    block_on, interval_ms, replay_filters_of, sim_venue, BacktestConfig, BacktestError, Driver,
-    DriverConfig, DriverError, EquityPoint, Hooks, OrchestratorConfig, Persistence, Timer,
-    TradeStats,
+    interval_ms, replay_filters_of, sim_venue, simulate, BacktestConfig, BacktestError, Closes,
+    EquityPoint, OrchestratorConfig, Progress, Recorder, ReplayWindow, Sampler, TradeStats,
 };
 use hybrid_exchange::{Balance, CandleFeed, MatchingConfig, ReplaySpeed, SimExchange};
 use hybrid_store::Store;
@@ -166,15 +165,14 @@ pub struct CohortBacktestReport {
     pub confidence_basis: ConfidenceBasis,
 }
 
-/// Runs the replay (see the module doc), calling `progress` with the replayed time once per
-/// simulated day.
+/// Runs the replay (see the module doc), calling `progress` about once per simulated day.
 ///
 /// # Errors
 /// [`CohortError::Backtest`] for bad settings, unreadable candles or no data;
 /// [`CohortError::Config`] for an invalid cohort; [`CohortError::Store`] when a store fails.
 pub fn run_cohort_backtest(
     config: &CohortBacktestConfig,
-    progress: &mut dyn FnMut(Timestamp),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<CohortBacktestReport, CohortError> {
     let step_ms = interval_ms(&config.interval)?;
     let cohorts: Vec<CohortDefinition> = config
@@ -232,55 +230,39 @@ pub fn run_cohort_backtest(
         open_store: Box::new(move || Store::open(&open_url)),
     };
     let mut trader = CohortTrader::new(Arc::clone(&shared), trader_config, Store::open(&url)?)?;
-    let mut recorder = CohortRecorder::new(Arc::clone(&shared), progress);
-    let driver_config = DriverConfig {
+    let sampler = CohortSampler {
+        shared: Arc::clone(&shared),
+        curve: Vec::new(),
+        reconciliation_failures: 0,
+    };
+    let mut recorder = Recorder::new(sampler, progress);
+    let window = ReplayWindow {
         interval_ms: step_ms,
         trade_from: Some(trade_from),
         trade_until: config.to,
-        persistence: Persistence::Off,
-        live: false,
     };
-    block_on(
-        Driver::new(
-            &mut feed,
-            &*shared,
-            &mut trader,
-            &mut recorder,
-            clock,
-            driver_config,
-        )
-        .run(),
+    simulate(
+        &mut feed,
+        &*shared,
+        &mut trader,
+        &mut recorder,
+        clock,
+        window,
     )
-    .and_then(|run| run)
     .map_err(|e| CohortError::Backtest(BacktestError::Driver(e)))?;
-    recorder.finish(config, trader)
+    recorder.sampler.finish(recorder.traded, config, trader)
 }
 
-/// What a cohort backtest records around the loop (see the module doc).
-struct CohortRecorder<'p> {
+/// What a cohort backtest samples at the start and every hour (see the module doc).
+#[derive(Debug)]
+struct CohortSampler {
     shared: Arc<SimExchange>,
-    progress: &'p mut dyn FnMut(Timestamp),
-    last_day: Option<i64>,
-    prices: BTreeMap<Symbol, Price>,
     curve: Vec<CohortCurvePoint>,
-    candles: u64,
     reconciliation_failures: u64,
 }
 
-impl<'p> CohortRecorder<'p> {
-    fn new(shared: Arc<SimExchange>, progress: &'p mut dyn FnMut(Timestamp)) -> Self {
-        Self {
-            shared,
-            progress,
-            last_day: None,
-            prices: BTreeMap::new(),
-            curve: Vec::new(),
-            candles: 0,
-            reconciliation_failures: 0,
-        }
-    }
-
-    fn snapshot(&mut self, trader: &CohortTrader<SimExchange>, now: Timestamp) {
+impl Sampler<CohortTrader<SimExchange>> for CohortSampler {
+    fn sample(&mut self, trader: &CohortTrader<SimExchange>, now: Timestamp, closes: &Closes) {
         let ledgers = trader.ledgers();
         let account = self.shared.with_engine(|engine| engine.balances());
         let refs: Vec<&CohortLedger> = ledgers.iter().map(|(_, l)| l).collect();
@@ -289,74 +271,22 @@ impl<'p> CohortRecorder<'p> {
         }
         let cohorts: BTreeMap<String, Decimal> = ledgers
             .iter()
-            .map(|(name, ledger)| (name.clone(), ledger.equity(&self.prices)))
+            .map(|(name, ledger)| (name.clone(), ledger.equity(&closes.last)))
             .collect();
         let total = cohorts.values().copied().sum();
         self.curve.push(CohortCurvePoint {
             time: now,
             cohorts,
             total,
-            account: account_equity(&account, &self.prices),
+            account: account_equity(&account, &closes.last),
         });
     }
 }
 
-impl Hooks<CohortTrader<SimExchange>> for CohortRecorder<'_> {
-    fn before_group(
-        &mut self,
-        _trader: &mut CohortTrader<SimExchange>,
-        group: &[(Symbol, Candle)],
-        _close: Timestamp,
-    ) -> Result<(), DriverError> {
-        for (symbol, candle) in group {
-            self.prices.insert(symbol.clone(), candle.close());
-        }
-        Ok(())
-    }
-
-    fn after_start(
-        &mut self,
-        trader: &mut CohortTrader<SimExchange>,
-        close: Timestamp,
-    ) -> Result<(), DriverError> {
-        self.snapshot(trader, close);
-        Ok(())
-    }
-
-    fn after_timer(
-        &mut self,
-        trader: &mut CohortTrader<SimExchange>,
-        timer: Timer,
-        close: Timestamp,
-    ) -> Result<(), DriverError> {
-        if timer == Timer::Hourly {
-            self.snapshot(trader, close);
-        }
-        Ok(())
-    }
-
-    fn after_group(
-        &mut self,
-        _trader: &mut CohortTrader<SimExchange>,
-        group: &[(Symbol, Candle)],
-        close: Timestamp,
-        traded: bool,
-    ) -> Result<(), DriverError> {
-        if traded {
-            self.candles += group.len() as u64;
-            let day = close.as_millis() / Timestamp::DAY_MS;
-            if self.last_day != Some(day) {
-                self.last_day = Some(day);
-                (self.progress)(close);
-            }
-        }
-        Ok(())
-    }
-}
-
-impl CohortRecorder<'_> {
+impl CohortSampler {
     fn finish(
         self,
+        candles: u64,
         config: &CohortBacktestConfig,
         trader: CohortTrader<SimExchange>,
     ) -> Result<CohortBacktestReport, CohortError> {
@@ -432,7 +362,7 @@ impl CohortRecorder<'_> {
             interval: config.interval.clone(),
             start,
             end,
-            candles: self.candles,
+            candles,
             cohorts: runs,
             ranking: rank(&performances, BASELINE, config.seed, config.resamples),
             curve: self.curve,

@@ -42,7 +42,8 @@ pub use crate::{
     },
     selection::{plan_for, select_coins, CohortSelection, MAX_SYMBOLS_PER_COHORT},
     trader::{
-        scan_candidates, CohortTrader, CohortTraderConfig, ConfidenceBasis, IdleCohort, StoreOpener,
+        scan_candidates, CohortParts, CohortTrader, CohortTraderConfig, ConfidenceBasis,
+        IdleCohort, StoreOpener,
     },
 };
 /// A cohort's coin categories (`CohortConfig::allowed_categories`), re-exported so that

@@ -390,22 +390,18 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
         Ok(&mut self.slots[index])
     }
 
-    /// Restores every cohort's saved state; returns the checkpoint the driver goes on from
-    /// (the earliest of the cohorts', so none misses a candle), or `None` when no cohort had a
-    /// saved state. Restored cohorts count as started.
+    /// The checkpoint the driver goes on from after a restart: the earliest of the cohorts'
+    /// saved ones (so none misses a candle), or `None` when no cohort has a saved state.
     ///
     /// # Errors
     /// [`CohortError::Config`] naming the cohort whose saved state cannot be read.
-    pub async fn restore(&mut self, now: Timestamp) -> Result<Option<Checkpoint>, CohortError> {
+    pub fn saved_checkpoint(&self) -> Result<Option<Checkpoint>, CohortError> {
         let mut earliest: Option<Checkpoint> = None;
-        for slot in &mut self.slots {
-            let restored = Trader::restore(&mut slot.orchestrator, now)
-                .await
-                .map_err(|e| {
-                    CohortError::Config(format!("cohort {:?}: {e}", slot.definition.name))
-                })?;
-            if let Some(checkpoint) = restored {
-                slot.started = true;
+        for slot in &self.slots {
+            let saved = slot.orchestrator.saved_progress().map_err(|e| {
+                CohortError::Config(format!("cohort {:?}: {e}", slot.definition.name))
+            })?;
+            if let Some(checkpoint) = saved {
                 let earlier = earliest
                     .as_ref()
                     .is_none_or(|e| checkpoint.last_close < e.last_close);
@@ -415,6 +411,20 @@ impl<V: CohortVenue> CohortOrchestrator<V> {
             }
         }
         Ok(earliest)
+    }
+
+    /// Restores every cohort's saved state; cohorts with one count as started.
+    ///
+    /// # Errors
+    /// [`CohortError::Config`] naming the cohort whose saved state cannot be read.
+    pub async fn restore(&mut self, now: Timestamp) -> Result<(), CohortError> {
+        for slot in &mut self.slots {
+            let restored = slot.orchestrator.restore_state(now).await.map_err(|e| {
+                CohortError::Config(format!("cohort {:?}: {e}", slot.definition.name))
+            })?;
+            slot.started |= restored;
+        }
+        Ok(())
     }
 
     /// Reconciles every cohort with the exchange; a cohort's failure is recorded against it.

@@ -110,6 +110,14 @@ struct SavedSelection {
     cohorts: BTreeMap<String, Result<Vec<Symbol>, String>>,
 }
 
+/// What a cohort trader leaves at the end of a run: the cohorts that traded, the idle ones,
+/// and every cohort's id by name.
+pub type CohortParts<A> = (
+    Option<CohortOrchestrator<CohortExchange<A>>>,
+    Vec<IdleCohort>,
+    BTreeMap<String, CohortId>,
+);
+
 /// The cohorts as one trader. See the module docs.
 pub struct CohortTrader<A> {
     shared: Arc<A>,
@@ -210,13 +218,7 @@ impl<A: Account> CohortTrader<A> {
 
     /// Takes the cohort orchestrator and the idle cohorts out (for a report at the end).
     #[must_use]
-    pub fn into_parts(
-        self,
-    ) -> (
-        Option<CohortOrchestrator<CohortExchange<A>>>,
-        Vec<IdleCohort>,
-        BTreeMap<String, CohortId>,
-    ) {
+    pub fn into_parts(self) -> CohortParts<A> {
         (self.orchestrator, self.idle, self.ids)
     }
 
@@ -353,15 +355,28 @@ impl<A: Account> Trader for CohortTrader<A> {
         Ok(())
     }
 
-    async fn restore(&mut self, now: Timestamp) -> Result<Option<Checkpoint>, CohortError> {
-        let Some(selection) = self.saved_selection()? else {
-            return Ok(None);
-        };
-        self.build(&selection, true, now)?;
-        let Some(orchestrator) = self.orchestrator.as_mut() else {
-            return Ok(None);
-        };
-        orchestrator.restore(now).await
+    fn saved_checkpoint(&mut self) -> Result<Option<Checkpoint>, CohortError> {
+        if self.orchestrator.is_none() {
+            let Some(selection) = self.saved_selection()? else {
+                return Ok(None);
+            };
+            let saved_at = self
+                .control
+                .load_state(SELECTION_DOCUMENT)?
+                .map_or(Timestamp::from_millis(0), |doc| doc.updated_at);
+            self.build(&selection, true, saved_at)?;
+        }
+        match self.orchestrator.as_ref() {
+            Some(orchestrator) => orchestrator.saved_checkpoint(),
+            None => Ok(None),
+        }
+    }
+
+    async fn restore(&mut self, now: Timestamp) -> Result<(), CohortError> {
+        if let Some(orchestrator) = self.orchestrator.as_mut() {
+            orchestrator.restore(now).await?;
+        }
+        Ok(())
     }
 
     async fn start(&mut self, now: Timestamp) -> Result<(), CohortError> {

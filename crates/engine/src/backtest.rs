@@ -12,7 +12,7 @@
 use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 
 use hybrid_core::{
-    Candle, CoreError, CsvError, Fill, Notional, Price, SimClock, Symbol, SymbolFilters, Timestamp,
+    CoreError, CsvError, Fill, Notional, Price, SimClock, Symbol, SymbolFilters, Timestamp,
     TradingMode,
 };
 use hybrid_exchange::{
@@ -25,12 +25,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     buy_and_hold_return_pct,
-    driver::{block_on, Driver, DriverConfig, DriverError, Hooks, Persistence, Timer},
+    driver::{simulate, Closes, DriverError, ReplayWindow},
     mode_times,
     orchestrator::{
         EquitySnapshot, HybridOrchestrator, ModeSwitch, OrchestratorConfig, OrchestratorError,
     },
-    performance_report, Drawdown, EngineError, EquityPoint, MetricsInput, ModeTimes, TradeStats,
+    performance_report,
+    record::{Progress, Recorder, Sampler},
+    Drawdown, EngineError, EquityPoint, MetricsInput, ModeTimes, TradeStats,
 };
 
 /// What to replay and how.
@@ -77,15 +79,6 @@ impl BacktestConfig {
             database_url: None,
         }
     }
-}
-
-/// How far the replay has come, for a progress bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// Close time of the last candles replayed.
-    pub time: Timestamp,
-    /// Candles replayed so far (all symbols, warm-up included).
-    pub candles: u64,
 }
 
 /// Why a backtest could not run.
@@ -254,26 +247,21 @@ fn run_backtest_on(
         filters,
         start_time,
     )?;
-    let mut recorder = BacktestRecorder::new(progress);
-    let driver_config = DriverConfig {
+    let mut recorder = Recorder::new(EquitySampler::default(), progress);
+    let window = ReplayWindow {
         interval_ms,
         trade_from: config.from,
         trade_until: config.to,
-        persistence: Persistence::Off,
-        live: false,
     };
-    block_on(
-        Driver::new(
-            &mut feed,
-            &*venue,
-            &mut orchestrator,
-            &mut recorder,
-            Arc::clone(&clock),
-            driver_config,
-        )
-        .run(),
-    )??;
-    recorder.finish(config, &orchestrator, &venue)
+    simulate(
+        &mut feed,
+        &*venue,
+        &mut orchestrator,
+        &mut recorder,
+        Arc::clone(&clock),
+        window,
+    )?;
+    finish(recorder, config, &orchestrator, &venue)
 }
 
 /// The simulated venue of a replay: the filters' symbols, `capital` of their quote asset free.
@@ -317,224 +305,143 @@ pub fn replay_filters_of(feed: &mut CandleFeed) -> Result<Vec<SymbolFilters>, Ba
         .collect()
 }
 
-/// What a backtest records around the loop: the equity at the start and every hour, the
-/// first and last close of each symbol (for buy-and-hold), and the progress callback.
-struct BacktestRecorder<'p> {
-    progress: &'p mut dyn FnMut(Progress),
-    last_progress_day: Option<i64>,
-    n_candles: u64,
-    candles: u64,
+/// What the engine's backtest samples: the orchestrator's equity at the start and every
+/// hour, with buy-and-hold's growth beside it.
+#[derive(Debug, Default)]
+struct EquitySampler {
     equity: Vec<EquitySnapshot>,
     /// Buy-and-hold's growth factor (mean of last / first close) at each equity point.
     buy_and_hold: Vec<(Timestamp, Decimal)>,
-    first_close: BTreeMap<Symbol, Price>,
-    last_close: BTreeMap<Symbol, Price>,
     start: Option<Timestamp>,
     initial_modes: BTreeMap<Symbol, TradingMode>,
 }
 
-impl<'p> BacktestRecorder<'p> {
-    fn new(progress: &'p mut dyn FnMut(Progress)) -> Self {
-        Self {
-            progress,
-            last_progress_day: None,
-            n_candles: 0,
-            candles: 0,
-            equity: Vec::new(),
-            buy_and_hold: Vec::new(),
-            first_close: BTreeMap::new(),
-            last_close: BTreeMap::new(),
-            start: None,
-            initial_modes: BTreeMap::new(),
-        }
+impl<E: Account> Sampler<HybridOrchestrator<E>> for EquitySampler {
+    fn started(&mut self, orchestrator: &HybridOrchestrator<E>, time: Timestamp) {
+        self.start = Some(time);
+        self.initial_modes = orchestrator.modes();
     }
 
-    fn record_equity<E: Account>(&mut self, orchestrator: &HybridOrchestrator<E>) {
+    fn sample(&mut self, orchestrator: &HybridOrchestrator<E>, _time: Timestamp, closes: &Closes) {
         if let Some(snapshot) = orchestrator.last_equity() {
             self.equity.push(snapshot);
-            self.buy_and_hold.push((snapshot.time, self.growth()));
-        }
-    }
-
-    /// Mean over the coins seen so far of last close / first close.
-    fn growth(&self) -> Decimal {
-        let ratios: Vec<Decimal> = self
-            .first_close
-            .iter()
-            .filter(|(_, first)| !first.value().is_zero())
-            .map(|(symbol, first)| {
-                self.last_close
-                    .get(symbol)
-                    .map_or(first.value(), |p| p.value())
-                    / first.value()
-            })
-            .collect();
-        if ratios.is_empty() {
-            Decimal::ONE
-        } else {
-            ratios.iter().sum::<Decimal>() / Decimal::from(ratios.len())
+            self.buy_and_hold.push((snapshot.time, growth(closes)));
         }
     }
 }
 
-impl<E: Account> Hooks<HybridOrchestrator<E>> for BacktestRecorder<'_> {
-    fn before_group(
-        &mut self,
-        _orchestrator: &mut HybridOrchestrator<E>,
-        group: &[(Symbol, Candle)],
-        _close: Timestamp,
-    ) -> Result<(), DriverError> {
-        for (symbol, candle) in group {
-            // Speed: the symbol (a `String`) is cloned only for its first candle.
-            if let Some(last) = self.last_close.get_mut(symbol) {
-                *last = candle.close();
-            } else {
-                self.first_close.insert(symbol.clone(), candle.close());
-                self.last_close.insert(symbol.clone(), candle.close());
-            }
-        }
-        Ok(())
-    }
-
-    fn after_start(
-        &mut self,
-        orchestrator: &mut HybridOrchestrator<E>,
-        close: Timestamp,
-    ) -> Result<(), DriverError> {
-        self.start = Some(close);
-        self.initial_modes = orchestrator.modes();
-        self.record_equity(orchestrator);
-        Ok(())
-    }
-
-    fn after_timer(
-        &mut self,
-        orchestrator: &mut HybridOrchestrator<E>,
-        timer: Timer,
-        _close: Timestamp,
-    ) -> Result<(), DriverError> {
-        if timer == Timer::Hourly {
-            self.record_equity(orchestrator);
-        }
-        Ok(())
-    }
-
-    fn after_group(
-        &mut self,
-        _orchestrator: &mut HybridOrchestrator<E>,
-        group: &[(Symbol, Candle)],
-        close: Timestamp,
-        traded: bool,
-    ) -> Result<(), DriverError> {
-        self.n_candles += group.len() as u64;
-        if traded {
-            self.candles += group.len() as u64;
-        }
-        let day = close.as_millis() / Timestamp::DAY_MS;
-        if self.last_progress_day != Some(day) {
-            self.last_progress_day = Some(day);
-            (self.progress)(Progress {
-                time: close,
-                candles: self.n_candles,
-            });
-        }
-        Ok(())
-    }
-}
-
-impl BacktestRecorder<'_> {
-    fn finish(
-        self,
-        config: &BacktestConfig,
-        orchestrator: &HybridOrchestrator<Arc<SimExchange>>,
-        venue: &SimExchange,
-    ) -> Result<BacktestOutcome, BacktestError> {
-        let (Some(start), Some(last)) = (self.start, self.equity.last().copied()) else {
-            return Err(BacktestError::NoData);
-        };
-        let journal = orchestrator.journal().clone();
-        let points: Vec<EquityPoint> = self
-            .equity
-            .iter()
-            .map(|s| EquityPoint {
-                time: s.time,
-                equity: s.equity,
-            })
-            .collect();
-        let metrics = performance_report(&MetricsInput {
-            equity: &points,
-            trades: &journal.closed_trades,
-            benchmark_prices: &[],
-            mode_timeline: &[],
-        })?;
-        let buy_and_hold_by_symbol: BTreeMap<Symbol, Option<Decimal>> = self
-            .first_close
-            .iter()
-            .map(|(symbol, first)| {
-                let last = self.last_close.get(symbol).copied().unwrap_or(*first);
-                let pct = buy_and_hold_return_pct(&[*first, last]).map(|r| r.round_dp(4));
-                (symbol.clone(), pct)
-            })
-            .collect();
-        let known: Vec<Decimal> = buy_and_hold_by_symbol.values().flatten().copied().collect();
-        let buy_and_hold = (!known.is_empty())
-            .then(|| (known.iter().sum::<Decimal>() / Decimal::from(known.len())).round_dp(4));
-        let time_in_mode = self
-            .initial_modes
-            .iter()
-            .map(|(symbol, mode)| {
-                let mut timeline = vec![(start, *mode)];
-                timeline.extend(
-                    journal
-                        .switches
-                        .iter()
-                        .filter(|s| &s.symbol == symbol)
-                        .map(|s| (s.time, s.to)),
-                );
-                (symbol.clone(), mode_times(&timeline, last.time))
-            })
-            .collect();
-        let venue_fills = venue.with_engine(|engine| engine.state().trades);
-        let report = BacktestReport {
-            symbols: config.symbols.clone(),
-            interval: config.interval.clone(),
-            start,
-            end: last.time,
-            candles: self.candles,
-            allocation: "equal split of the equity at each mode entry".to_owned(),
-            initial_capital: config.capital,
-            final_equity: last.equity,
-            total_return_pct: metrics.total_return_pct.round_dp(4),
-            buy_and_hold_return_pct: buy_and_hold,
-            buy_and_hold_by_symbol,
-            annualised_return_pct: metrics.annualised_return_pct,
-            max_drawdown: metrics.max_drawdown,
-            sharpe: metrics.sharpe,
-            sortino: metrics.sortino,
-            calmar: metrics.calmar,
-            fees: journal.fees,
-            n_fills: journal.n_fills,
-            n_orders: journal.n_orders,
-            n_risk_refusals: journal.n_risk_refusals,
-            risk_refusals_by_reason: journal.risk_refusals_by_reason.clone(),
-            n_rejections: journal.n_rejections,
-            n_stop_sales: journal.n_stop_sales,
-            n_alerts: journal.n_alerts,
-            trades: metrics.trades,
-            time_in_mode,
-            mode_switches: journal.switches,
-            buy_and_hold_curve: self
-                .buy_and_hold
-                .iter()
-                .map(|(t, g)| (*t, Notional::new((config.capital.value() * g).round_dp(8))))
-                .collect(),
-            equity_curve: self.equity,
-        };
-        Ok(BacktestOutcome {
-            report,
-            venue_fills,
+/// Mean over the coins seen so far of last close / first close.
+fn growth(closes: &Closes) -> Decimal {
+    let ratios: Vec<Decimal> = closes
+        .first
+        .iter()
+        .filter(|(_, first)| !first.value().is_zero())
+        .map(|(symbol, first)| {
+            closes.last.get(symbol).map_or(first.value(), |p| p.value()) / first.value()
         })
+        .collect();
+    if ratios.is_empty() {
+        Decimal::ONE
+    } else {
+        ratios.iter().sum::<Decimal>() / Decimal::from(ratios.len())
     }
+}
+
+/// The report from what the recorder sampled.
+fn finish(
+    recorder: Recorder<'_, EquitySampler>,
+    config: &BacktestConfig,
+    orchestrator: &HybridOrchestrator<Arc<SimExchange>>,
+    venue: &SimExchange,
+) -> Result<BacktestOutcome, BacktestError> {
+    let closes = recorder.closes;
+    let candles = recorder.traded;
+    let sampled = recorder.sampler;
+    let (Some(start), Some(last)) = (sampled.start, sampled.equity.last().copied()) else {
+        return Err(BacktestError::NoData);
+    };
+    let journal = orchestrator.journal().clone();
+    let points: Vec<EquityPoint> = sampled
+        .equity
+        .iter()
+        .map(|s| EquityPoint {
+            time: s.time,
+            equity: s.equity,
+        })
+        .collect();
+    let metrics = performance_report(&MetricsInput {
+        equity: &points,
+        trades: &journal.closed_trades,
+        benchmark_prices: &[],
+        mode_timeline: &[],
+    })?;
+    let buy_and_hold_by_symbol: BTreeMap<Symbol, Option<Decimal>> = closes
+        .first
+        .iter()
+        .map(|(symbol, first)| {
+            let last = closes.last.get(symbol).copied().unwrap_or(*first);
+            let pct = buy_and_hold_return_pct(&[*first, last]).map(|r| r.round_dp(4));
+            (symbol.clone(), pct)
+        })
+        .collect();
+    let known: Vec<Decimal> = buy_and_hold_by_symbol.values().flatten().copied().collect();
+    let buy_and_hold = (!known.is_empty())
+        .then(|| (known.iter().sum::<Decimal>() / Decimal::from(known.len())).round_dp(4));
+    let time_in_mode = sampled
+        .initial_modes
+        .iter()
+        .map(|(symbol, mode)| {
+            let mut timeline = vec![(start, *mode)];
+            timeline.extend(
+                journal
+                    .switches
+                    .iter()
+                    .filter(|s| &s.symbol == symbol)
+                    .map(|s| (s.time, s.to)),
+            );
+            (symbol.clone(), mode_times(&timeline, last.time))
+        })
+        .collect();
+    let venue_fills = venue.with_engine(|engine| engine.state().trades);
+    let report = BacktestReport {
+        symbols: config.symbols.clone(),
+        interval: config.interval.clone(),
+        start,
+        end: last.time,
+        candles,
+        allocation: "equal split of the equity at each mode entry".to_owned(),
+        initial_capital: config.capital,
+        final_equity: last.equity,
+        total_return_pct: metrics.total_return_pct.round_dp(4),
+        buy_and_hold_return_pct: buy_and_hold,
+        buy_and_hold_by_symbol,
+        annualised_return_pct: metrics.annualised_return_pct,
+        max_drawdown: metrics.max_drawdown,
+        sharpe: metrics.sharpe,
+        sortino: metrics.sortino,
+        calmar: metrics.calmar,
+        fees: journal.fees,
+        n_fills: journal.n_fills,
+        n_orders: journal.n_orders,
+        n_risk_refusals: journal.n_risk_refusals,
+        risk_refusals_by_reason: journal.risk_refusals_by_reason.clone(),
+        n_rejections: journal.n_rejections,
+        n_stop_sales: journal.n_stop_sales,
+        n_alerts: journal.n_alerts,
+        trades: metrics.trades,
+        time_in_mode,
+        mode_switches: journal.switches,
+        buy_and_hold_curve: sampled
+            .buy_and_hold
+            .iter()
+            .map(|(t, g)| (*t, Notional::new((config.capital.value() * g).round_dp(8))))
+            .collect(),
+        equity_curve: sampled.equity,
+    };
+    Ok(BacktestOutcome {
+        report,
+        venue_fills,
+    })
 }
 
 /// The interval's length in milliseconds.

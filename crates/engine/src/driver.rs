@@ -89,7 +89,7 @@ pub const RECONCILE_INTERVAL_MS: i64 = 30 * Timestamp::MINUTE_MS;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// Close of the last group of candles traded completely: a restart goes on after it.
-    #[serde(default, alias = "last_candle_close")]
+    #[serde(default, rename = "last_candle_close")]
     pub last_close: Option<Timestamp>,
     /// When each timer is next due.
     #[serde(default)]
@@ -159,14 +159,20 @@ pub trait Trader {
     /// The trader's (e.g. candles out of order).
     fn warm_up(&mut self, symbol: &Symbol, candle: &Candle) -> Result<(), Self::Error>;
 
-    /// Restores the saved state, if there is one, and returns where the driver was.
+    /// Where the driver was when the trader's state was last saved, without restoring
+    /// anything (the driver moves its clock there first); `None` for a fresh start.
     ///
     /// # Errors
     /// The trader's (an unreadable document, a store failure).
-    fn restore(
-        &mut self,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Option<Checkpoint>, Self::Error>>;
+    fn saved_checkpoint(&mut self) -> Result<Option<Checkpoint>, Self::Error>;
+
+    /// Restores the saved state (after [`Trader::saved_checkpoint`] found one), at `now`, the
+    /// close of the last group traded.
+    ///
+    /// # Errors
+    /// The trader's (an unreadable document, a store failure, an exchange that cannot be
+    /// asked for its open orders).
+    fn restore(&mut self, now: Timestamp) -> impl Future<Output = Result<(), Self::Error>>;
 
     /// Starts trading (the initial modes) after the first traded group.
     ///
@@ -290,7 +296,16 @@ pub trait Hooks<T> {
 
 impl<T> Hooks<T> for () {}
 
-impl<T, A: Hooks<T>, B: Hooks<T>> Hooks<T> for (A, B) {
+/// Two sets of hooks run one after the other (e.g. the live hooks and a run's own).
+pub struct Chain<'a, T>(pub &'a mut dyn Hooks<T>, pub &'a mut dyn Hooks<T>);
+
+impl<T> std::fmt::Debug for Chain<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Chain")
+    }
+}
+
+impl<T> Hooks<T> for Chain<'_, T> {
     fn before_group(
         &mut self,
         trader: &mut T,
@@ -333,41 +348,28 @@ impl<T, A: Hooks<T>, B: Hooks<T>> Hooks<T> for (A, B) {
     }
 }
 
-impl<T, H: Hooks<T>> Hooks<T> for &mut H {
-    fn before_group(
-        &mut self,
-        trader: &mut T,
-        group: &[(Symbol, Candle)],
-        close: Timestamp,
-    ) -> Result<(), DriverError> {
-        (**self).before_group(trader, group, close)
-    }
+/// The first and the last close of every symbol traded so far: what buy-and-hold is measured
+/// with, and the prices a snapshot values coins at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Closes {
+    /// The close of each symbol's first traded candle.
+    pub first: BTreeMap<Symbol, hybrid_core::Price>,
+    /// The close of each symbol's latest candle.
+    pub last: BTreeMap<Symbol, hybrid_core::Price>,
+}
 
-    fn after_start(&mut self, trader: &mut T, close: Timestamp) -> Result<(), DriverError> {
-        (**self).after_start(trader, close)
-    }
-
-    fn after_timer(
-        &mut self,
-        trader: &mut T,
-        timer: Timer,
-        close: Timestamp,
-    ) -> Result<(), DriverError> {
-        (**self).after_timer(trader, timer, close)
-    }
-
-    fn after_group(
-        &mut self,
-        trader: &mut T,
-        group: &[(Symbol, Candle)],
-        close: Timestamp,
-        traded: bool,
-    ) -> Result<(), DriverError> {
-        (**self).after_group(trader, group, close, traded)
-    }
-
-    fn finish(&mut self, trader: &mut T, summary: &RunSummary) -> Result<(), DriverError> {
-        (**self).finish(trader, summary)
+impl Closes {
+    /// Takes the closes of `group`.
+    pub fn observe(&mut self, group: &[(Symbol, Candle)]) {
+        for (symbol, candle) in group {
+            // Speed: the symbol (a `String`) is cloned only for its first candle.
+            if let Some(last) = self.last.get_mut(symbol) {
+                *last = candle.close();
+            } else {
+                self.first.insert(symbol.clone(), candle.close());
+                self.last.insert(symbol.clone(), candle.close());
+            }
+        }
     }
 }
 
@@ -486,10 +488,18 @@ where
     }
 
     async fn restore(&mut self, progress: &mut Progress) -> Result<(), DriverError> {
-        let now = self.market.now();
-        let Some(checkpoint) = self.trader.restore(now).await.map_err(trader_error)? else {
+        let Some(checkpoint) = self.trader.saved_checkpoint().map_err(trader_error)? else {
             return Ok(());
         };
+        // Market time goes on from where the saved run was, so every request the restore makes
+        // (open orders, own trades) carries a time after the last one it made.
+        if let Some(last) = checkpoint.last_close {
+            if last > self.market.now() {
+                self.market.advance_to(last)?;
+            }
+        }
+        let now = self.market.now();
+        self.trader.restore(now).await.map_err(trader_error)?;
         progress.summary.resumed = true;
         progress.started = true;
         progress.resume_after = checkpoint.last_close;
@@ -542,7 +552,7 @@ where
                 // A live feed polls again on the next call: a network failure must not stop
                 // the bot.
                 Err(error) if self.config.live => {
-                    tracing::warn!(%error, "market feed failed; retrying at the next poll");
+                    tracing::warn!(%error, "market feed failed; retrying at the next tick");
                 }
                 Err(error) => return Err(DriverError::Feed(error)),
             }
@@ -754,6 +764,46 @@ where
         self.hooks.finish(self.trader, &progress.summary)?;
         Ok(progress.summary)
     }
+}
+
+/// The candles a simulated replay trades: their length and the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayWindow {
+    /// Candle length in milliseconds.
+    pub interval_ms: i64,
+    /// Candles opening before this only warm the trader up.
+    pub trade_from: Option<Timestamp>,
+    /// Candles opening at or after this end the run.
+    pub trade_until: Option<Timestamp>,
+}
+
+/// Runs a backtest: the driver over a fast feed and a simulated venue, without a runtime
+/// ([`block_on`]), nothing saved (a backtest never restarts).
+///
+/// # Errors
+/// [`DriverError`]; [`DriverError::WouldBlock`] for a feed or venue that waits.
+pub fn simulate<F, V, T, H>(
+    feed: &mut F,
+    venue: &V,
+    trader: &mut T,
+    hooks: &mut H,
+    market: Arc<SimClock>,
+    window: ReplayWindow,
+) -> Result<RunSummary, DriverError>
+where
+    F: MarketFeed,
+    V: Venue,
+    T: Trader,
+    H: Hooks<T>,
+{
+    let config = DriverConfig {
+        interval_ms: window.interval_ms,
+        trade_from: window.trade_from,
+        trade_until: window.trade_until,
+        persistence: Persistence::Off,
+        live: false,
+    };
+    block_on(Driver::new(feed, venue, trader, hooks, market, config).run())?
 }
 
 fn trader_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> DriverError {

@@ -66,6 +66,7 @@ mod metrics;
 mod orchestrator;
 mod paper_state;
 mod rebalance;
+mod record;
 mod scheduler;
 
 pub use crate::{
@@ -76,12 +77,12 @@ pub use crate::{
     },
     backtest::{
         interval_ms, replay_filters, replay_filters_of, run_backtest, run_backtest_from, sim_venue,
-        BacktestConfig, BacktestError, BacktestOutcome, BacktestReport, Progress,
+        BacktestConfig, BacktestError, BacktestOutcome, BacktestReport,
     },
     chart::{backtest_chart, equity_chart_png},
     driver::{
-        block_on, Checkpoint, Driver, DriverConfig, DriverError, Hooks, Persistence, RunSummary,
-        Timer, Trader, RECONCILE_INTERVAL_MS,
+        block_on, simulate, Chain, Checkpoint, Closes, Driver, DriverConfig, DriverError, Hooks,
+        Persistence, ReplayWindow, RunSummary, Timer, Trader, RECONCILE_INTERVAL_MS,
     },
     error::EngineError,
     live::{paused_by_operator, run_live, LiveConfig, LiveHooks, StatusLine, CONTROL_DOCUMENT},
@@ -100,5 +101,6 @@ pub use crate::{
         needs_rebalance, rebalance_due, rebalance_orders, RebalanceOrder, RebalanceReason,
         DEFAULT_DRIFT_THRESHOLD_PCT, REBALANCE_INTERVAL_MS,
     },
+    record::{Progress, Recorder, Sampler},
     scheduler::{Cadence, Schedule, TaskOutcome, TaskRunner, TaskSpec, TASKS},
 };

@@ -19,7 +19,7 @@ use hybrid_store::Store;
 use tokio::sync::watch;
 
 use crate::driver::{
-    Driver, DriverConfig, DriverError, Hooks, Persistence, RunSummary, Timer, Trader,
+    Chain, Driver, DriverConfig, DriverError, Hooks, Persistence, RunSummary, Timer, Trader,
 };
 
 /// The state document an operator (Telegram `/pause`, `/resume`) writes to pause trading:
@@ -190,10 +190,8 @@ where
     T: Trader + StatusLine,
     H: Hooks<T>,
 {
-    let mut all = (
-        LiveHooks::new(control, config.heartbeat.clone(), config.live_feed),
-        hooks,
-    );
+    let mut live = LiveHooks::new(control, config.heartbeat.clone(), config.live_feed);
+    let mut all = Chain(&mut live, hooks);
     let driver_config = DriverConfig {
         interval_ms: config.interval_ms,
         trade_from: None,

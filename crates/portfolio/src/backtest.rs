@@ -16,9 +16,9 @@ use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 use hybrid_cohorts::{CohortExchange, CohortLedger, CohortVenue};
 use hybrid_core::{Asset, Candle, Fill, Notional, Price, SimClock, Symbol, Timestamp, TradingMode};
 use hybrid_engine::{
-    block_on, interval_ms, replay_filters_of, sim_venue, BacktestConfig, Checkpoint, Driver,
-    DriverConfig, HybridOrchestrator, OrchestratorConfig, Persistence, ReconcileReport, Timer,
-    Trader,
+    block_on, interval_ms, replay_filters_of, sim_venue, simulate, BacktestConfig, Checkpoint,
+    HybridOrchestrator, OrchestratorConfig, Progress, ReconcileReport, Recorder, ReplayWindow,
+    Timer, Trader,
 };
 use hybrid_exchange::{
     candle_file_path, Account, CandleFeed, MatchingConfig, ReplaySpeed, TradesFrom,
@@ -276,9 +276,13 @@ impl<A: Account> Trader for PortfolioTrader<A> {
         Ok(())
     }
 
-    async fn restore(&mut self, _now: Timestamp) -> Result<Option<Checkpoint>, PortfolioError> {
+    fn saved_checkpoint(&mut self) -> Result<Option<Checkpoint>, PortfolioError> {
         // A backtest starts afresh; `run` with tiers restores through the cohorts (issue 14).
         Ok(None)
+    }
+
+    async fn restore(&mut self, _now: Timestamp) -> Result<(), PortfolioError> {
+        Ok(())
     }
 
     async fn start(&mut self, now: Timestamp) -> Result<(), PortfolioError> {
@@ -357,7 +361,7 @@ impl<A: Account> Trader for PortfolioTrader<A> {
 /// exchange or store failure.
 pub fn run_portfolio_backtest(
     config: &PortfolioBacktestConfig,
-    progress: &mut dyn FnMut(Timestamp),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<PortfolioBacktestReport, PortfolioError> {
     let step_ms = interval_ms(&config.interval).map_err(invalid)?;
     let quote = Asset::new("USDT")?;
@@ -468,36 +472,20 @@ pub fn run_portfolio_backtest(
     let mut trader = PortfolioTrader {
         manager,
         index_symbols,
-        caps: config.index_caps.caps().to_vec(),
+        caps: config.index_caps.caps().clone(),
         prices: BTreeMap::new(),
         snapshot_every_ms: i64::from(config.snapshot_hours.max(1)) * Timestamp::HOUR_MS,
         points: Vec::new(),
         switches_seen: 0,
     };
-    let mut hooks = ProgressHook {
-        progress,
-        last_day: None,
-    };
-    let driver_config = DriverConfig {
+    let mut hooks = Recorder::new((), progress);
+    let window = ReplayWindow {
         interval_ms: step_ms,
         trade_from: config.from,
         trade_until: config.to,
-        persistence: Persistence::Off,
-        live: false,
     };
-    let summary = block_on(
-        Driver::new(
-            &mut feed,
-            &*account,
-            &mut trader,
-            &mut hooks,
-            clock,
-            driver_config,
-        )
-        .run(),
-    )
-    .and_then(|run| run)
-    .map_err(|e| PortfolioError::InvalidInput(e.to_string()))?;
+    let summary = simulate(&mut feed, &*account, &mut trader, &mut hooks, clock, window)
+        .map_err(|e| PortfolioError::InvalidInput(e.to_string()))?;
     let (Some(start), Some(last_close)) = (summary.first_close, summary.last_close) else {
         return Err(PortfolioError::InvalidInput(
             "no candles between the requested dates".to_owned(),
@@ -536,29 +524,6 @@ pub fn run_portfolio_backtest(
 
 fn invalid(error: impl std::fmt::Display) -> PortfolioError {
     PortfolioError::InvalidInput(error.to_string())
-}
-
-/// Calls the progress callback once per simulated day.
-struct ProgressHook<'p> {
-    progress: &'p mut dyn FnMut(Timestamp),
-    last_day: Option<i64>,
-}
-
-impl<T> hybrid_engine::Hooks<T> for ProgressHook<'_> {
-    fn after_group(
-        &mut self,
-        _trader: &mut T,
-        _group: &[(Symbol, Candle)],
-        close: Timestamp,
-        traded: bool,
-    ) -> Result<(), hybrid_engine::DriverError> {
-        let day = close.as_millis() / Timestamp::DAY_MS;
-        if traded && self.last_day != Some(day) {
-            self.last_day = Some(day);
-            (self.progress)(close);
-        }
-        Ok(())
-    }
 }
 
 /// Writes the regimes behind the trading tier's new mode switches; returns how many

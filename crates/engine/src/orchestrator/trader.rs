@@ -14,11 +14,12 @@ impl<E: Account> Trader for HybridOrchestrator<E> {
         Self::warm_up(self, symbol, candle)
     }
 
-    async fn restore(&mut self, now: Timestamp) -> Result<Option<Checkpoint>, OrchestratorError> {
-        if !self.restore_state(now).await? {
-            return Ok(None);
-        }
-        Ok(Some(self.progress.clone()))
+    fn saved_checkpoint(&mut self) -> Result<Option<Checkpoint>, OrchestratorError> {
+        self.saved_progress()
+    }
+
+    async fn restore(&mut self, now: Timestamp) -> Result<(), OrchestratorError> {
+        self.restore_state(now).await.map(|_| ())
     }
 
     async fn start(&mut self, now: Timestamp) -> Result<(), OrchestratorError> {

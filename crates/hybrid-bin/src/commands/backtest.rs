@@ -73,8 +73,9 @@ fn run_cohorts(
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = progress_bar_between(config.from, config.to);
     let started = std::time::Instant::now();
-    let report = run_cohort_backtest(&config, &mut |time: Timestamp| {
-        bar.set_position(u64::try_from(time.as_millis() / Timestamp::DAY_MS).unwrap_or(0));
+    let report = run_cohort_backtest(&config, &mut |p: Progress| {
+        bar.set_position(u64::try_from(p.time.as_millis() / Timestamp::DAY_MS).unwrap_or(0));
+        bar.set_message(format!("{} candles", p.candles));
     })
     .context("cohort backtest failed")?;
     bar.finish_and_clear();
