@@ -46,7 +46,7 @@ pub trait MarketFeed: Send {
     /// ended (a replay ran out of candles).
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] for unreadable data (a bad CSV line names its file
+    /// [`ExchangeError::CandleFile`] for unreadable data (a bad CSV line names its file
     /// and line); connectivity errors for live feeds.
     fn next_event(
         &mut self,
@@ -86,7 +86,7 @@ impl CandleReplayFeed<BufReader<File>> {
     /// `../shared/data/klines`).
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] naming a file that cannot be opened or read.
+    /// [`ExchangeError::CandleFile`] naming a file that cannot be opened or read.
     pub fn open_dir(
         dir: &Path,
         symbols: &[Symbol],
@@ -109,7 +109,7 @@ impl<R: BufRead> CandleReplayFeed<R> {
     /// A feed over already opened readers, one per symbol.
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] when a source's header or first row is bad.
+    /// [`ExchangeError::CandleFile`] when a source's header or first row is bad.
     pub fn from_readers(
         readers: Vec<(Symbol, CandleCsvReader<R>)>,
         speed: ReplaySpeed,
@@ -133,7 +133,7 @@ impl<R: BufRead> CandleReplayFeed<R> {
     /// The next candle of all sources by open time, without waiting.
     ///
     /// # Errors
-    /// [`ExchangeError::InvalidResponse`] for a bad row (file and line named).
+    /// [`ExchangeError::CandleFile`] for a bad row (file and line named).
     pub fn next_candle(&mut self) -> Result<Option<(Symbol, Candle)>, ExchangeError> {
         let earliest = self
             .sources
@@ -179,7 +179,7 @@ impl<R: BufRead + Send> MarketFeed for CandleReplayFeed<R> {
 }
 
 fn csv_error(error: hybrid_core::CsvError) -> ExchangeError {
-    ExchangeError::InvalidResponse(error.to_string())
+    ExchangeError::CandleFile(error.to_string())
 }
 
 #[cfg(test)]

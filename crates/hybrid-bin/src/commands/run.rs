@@ -51,6 +51,9 @@ pub(crate) fn run(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<()> {
     if let Market::Replay(dir) = &market {
         super::require_candle_files(dir, &symbols, &args.interval)?;
     }
+    // One run per database, taken before anything is written; released when the process
+    // ends, however it ends (issue 15, D7).
+    let _instance = hybrid_store::InstanceLock::acquire(&config.database.url, "run")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -352,6 +355,14 @@ fn replay_start(
             .next()
             .transpose()?
             .with_context(|| format!("{} holds no candle", path.display()))?;
+        // The reader checks the file's interval over its first gaps: refuse a file of another
+        // interval (5m candles in -1m.csv) before trading on it (issue 15, D8).
+        for candle in reader
+            .by_ref()
+            .take(hybrid_core::GAPS_BEFORE_INTERVAL_SEEN as usize)
+        {
+            candle?;
+        }
         filters.push(replay_filters(symbol.clone(), first.close()));
         let close = first.open_time().plus_millis(interval_ms);
         start = Some(start.map_or(close, |s: hybrid_core::Timestamp| s.min(close)));

@@ -83,10 +83,35 @@ impl fmt::Display for ConfigErrors {
             if count == 1 { "" } else { "s" }
         )?;
         for problem in &self.0 {
-            writeln!(f, "  - {}: {}", problem.location, problem.message)?;
+            writeln!(
+                f,
+                "  - {}: {}",
+                clip(&problem.location, MAX_SHOWN_CHARS),
+                clip(&problem.message, MAX_SHOWN_CHARS)
+            )?;
         }
         Ok(())
     }
+}
+
+/// The longest location or message a configuration problem prints, in characters: a 2 MB
+/// value pasted by mistake is named, not echoed whole (issue 15, D10).
+const MAX_SHOWN_CHARS: usize = 400;
+
+/// `text`, or its head and tail around a note of how much was left out when it is longer than
+/// `max` characters (the tail keeps what the value was expected to be).
+pub(crate) fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let total = text.chars().count();
+    if total <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let (head, tail) = (max * 2 / 3, max / 3);
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(total - tail).collect();
+    std::borrow::Cow::Owned(format!(
+        "{start}… [{} characters left out] …{end}",
+        total - head - tail
+    ))
 }
 
 /// Loads the configuration: defaults, then `file`, then `env`, then `overrides`.
@@ -637,6 +662,27 @@ pub(crate) fn mask_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_bad_value_is_named_not_echoed_whole() {
+        let huge = "x".repeat(2_000_000);
+        let env = BTreeMap::from([("HYBRID_LOGGING__LEVEL".to_owned(), huge)]);
+        let text = load(None, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(text.len() < 2_000, "{} bytes printed", text.len());
+        assert!(text.contains("logging.level"), "{text}");
+        assert!(text.contains("characters left out"), "{text}");
+        assert!(
+            text.contains("expected error, warn"),
+            "the tail is kept: {text}"
+        );
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(
+            clip("abcdefghijklmnop", 6),
+            "abcd… [10 characters left out] …op"
+        );
+    }
 
     fn load_text(text: &str, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigErrors> {
         let dir = tempfile::tempdir().unwrap();
