@@ -88,6 +88,15 @@ impl Store {
         dispatch!(self, open_orders(cohort))
     }
 
+    /// Every order of every cohort, open and terminal, oldest first (audits and the crash
+    /// campaign's comparison of two runs).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad row.
+    pub fn all_orders(&self) -> Result<Vec<Order>, StoreError> {
+        dispatch!(self, all_orders())
+    }
+
     /// The order's status changes, oldest first.
     ///
     /// # Errors

@@ -123,7 +123,7 @@ async fn run_async(
             live.clock = Arc::clone(&clock);
             live.sim_clock = Some(sim);
             let feed = CandleReplayFeed::open_dir(&dir, &symbols, &args.interval, speed)?;
-            if backend == ExchangeBackend::Testnet {
+            if matches!(backend, ExchangeBackend::Testnet | ExchangeBackend::Demo) {
                 // The testnet's clock must follow the replay (a fake testnet that replays the
                 // same candles, as in the end-to-end tests): requests carry replayed times.
                 let client = signed_client(config, backend, &clock)?;
@@ -198,7 +198,7 @@ async fn run_async(
                     tracing::info!("paper trading on Binance prices");
                     drive(feed, paper, store, filters, orchestrator, &live).await
                 }
-                ExchangeBackend::Testnet | ExchangeBackend::Live => {
+                ExchangeBackend::Testnet | ExchangeBackend::Demo | ExchangeBackend::Live => {
                     let client = signed_client(config, backend, &clock)?;
                     if backend == ExchangeBackend::Live {
                         live_gate(&client, &store, config, clock.now()).await?;
@@ -223,11 +223,7 @@ fn signed_client(
         std::env::var("HYBRID_BINANCE_API_KEY").unwrap_or_default(),
         std::env::var("HYBRID_BINANCE_API_SECRET").unwrap_or_default(),
     );
-    let environment = if backend == ExchangeBackend::Live {
-        BinanceEnvironment::Mainnet
-    } else {
-        BinanceEnvironment::Testnet
-    };
+    let environment = environment(backend);
     let base = if config.exchange.base_url.is_empty() {
         BinanceConfig::new(environment)
     } else {
@@ -235,6 +231,15 @@ fn signed_client(
     };
     let signed = base.with_credentials(Credentials::hmac(key, &secret));
     Ok(BinanceClient::with_clock(signed, Arc::clone(clock))?)
+}
+
+/// The Binance environment a signed backend trades on.
+fn environment(backend: ExchangeBackend) -> BinanceEnvironment {
+    match backend {
+        ExchangeBackend::Live => BinanceEnvironment::Mainnet,
+        ExchangeBackend::Demo => BinanceEnvironment::Demo,
+        ExchangeBackend::Paper | ExchangeBackend::Testnet => BinanceEnvironment::Testnet,
+    }
 }
 
 /// The go-live gate (spec §2): the API key must not be able to withdraw and must be
@@ -412,5 +417,21 @@ mod tests {
         assert_eq!(parse_speed("60").unwrap(), ReplaySpeed::Factor(60.0));
         assert!(parse_speed("0").is_err());
         assert!(parse_speed("slow").is_err());
+    }
+
+    #[test]
+    fn demo_trades_on_binance_demo_mode_and_only_live_on_mainnet() {
+        assert_eq!(
+            environment(ExchangeBackend::Demo).base_url(),
+            "https://demo-api.binance.com"
+        );
+        assert_eq!(
+            environment(ExchangeBackend::Testnet),
+            BinanceEnvironment::Testnet
+        );
+        assert_eq!(
+            environment(ExchangeBackend::Live),
+            BinanceEnvironment::Mainnet
+        );
     }
 }

@@ -155,6 +155,16 @@ pub(crate) fn open_orders(
         .collect()
 }
 
+pub(crate) fn all_orders(conn: &mut Conn) -> Result<Vec<Order>, StoreError> {
+    orders::table
+        .order((orders::created_at.asc(), orders::client_order_id.asc()))
+        .select(OrderRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(OrderRow::into_order)
+        .collect()
+}
+
 pub(crate) fn order_status_history(
     conn: &mut Conn,
     id: &ClientOrderId,
