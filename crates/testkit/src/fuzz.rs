@@ -22,10 +22,6 @@ pub const SUITE_CASES: u32 = 256;
 ///
 /// # Panics
 /// When `target` panics on some input: the message names the target and the (shrunk) input.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "a fuzzing budget is wall-clock time by definition"
-)]
 pub fn fuzz<S>(name: &str, strategy: S, target: impl Fn(S::Value))
 where
     S: Strategy,
