@@ -6,15 +6,21 @@
 //! - `restart`: crash safety of `run` against the fake testnet (SIGKILL at random points);
 //! - `dashboard`: the web dashboard over a replayed run, in headless Chromium;
 //! - `parity`: a backtest and a paper replay of the same candles trade the same orders.
+//! - `crash`: the crash campaign: runs killed at every database write and at random,
+//!   compared with the uninterrupted run (issue 15; `just crash` for the long one).
 #![allow(
     clippy::unwrap_used,
     reason = "a test fails loudly on a broken fixture"
 )]
 
 mod architecture;
+mod bad_input;
 mod cli;
 mod cohorts;
+mod crash;
 mod dashboard;
+mod fuzz;
+mod instance;
 mod learning;
 mod parity;
 mod portfolio;

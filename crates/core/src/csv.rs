@@ -5,6 +5,13 @@
 //! refuses a file at the first problem with its name, line, column and the reason. Times must
 //! strictly increase: a duplicate or a step backwards means the file is corrupt, and silently
 //! reordering it could hide lost data.
+//!
+//! A reader that knows the file's interval (from its name, `SYMBOL-5m.csv`, or
+//! [`CandleCsvReader::expect_interval`]) also checks that the rows are candles of that length:
+//! open times on the interval's boundaries (for intervals that divide a day), gaps (missing
+//! candles) a whole number of intervals, and at least one of the first
+//! [`GAPS_BEFORE_INTERVAL_SEEN`] gaps exactly one interval. Five-minute candles in a file named
+//! `-1m.csv` are refused instead of being traded as one-minute candles (issue 15, D8).
 
 use std::{
     fmt,
@@ -26,6 +33,24 @@ use crate::{
 pub const CANDLE_CSV_HEADER: &str = "open_time_ms,open,high,low,close,volume";
 
 const COLUMNS: [&str; 6] = ["open_time_ms", "open", "high", "low", "close", "volume"];
+
+/// How many gaps between consecutive rows may all be longer than the interval before the
+/// file is refused as holding candles of another interval. Real files miss candles now and
+/// then (the shared 1h files have gaps of up to 33 hours), never at every step.
+pub const GAPS_BEFORE_INTERVAL_SEEN: u32 = 8;
+
+/// The interval a reader checks rows against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Interval {
+    /// Binance's name, e.g. `5m`, for messages.
+    name: String,
+    /// Its length in milliseconds.
+    ms: i64,
+    /// Gaps seen so far, while none was exactly one interval.
+    longer_gaps: u32,
+    /// A gap of exactly one interval was seen: the interval is confirmed.
+    confirmed: bool,
+}
 
 /// A candle file that cannot be read, with its location.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +87,7 @@ pub struct CandleCsvReader<R> {
     buffer: String,
     previous_open_time: Option<Timestamp>,
     state: ReadState,
+    interval: Option<Interval>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,11 +110,19 @@ impl CandleCsvReader<BufReader<File>> {
             column: None,
             reason: format!("cannot open: {e}"),
         })?;
-        Ok(Self::new(
-            BufReader::with_capacity(1 << 16, file),
-            source_name,
-        ))
+        let reader = Self::new(BufReader::with_capacity(1 << 16, file), source_name);
+        Ok(match interval_in_name(path) {
+            Some(interval) => reader.expect_interval(interval),
+            None => reader,
+        })
     }
+}
+
+/// The interval a file's name gives, `BTCUSDT-5m.csv` → `5m`, when it is a Binance interval.
+fn interval_in_name(path: &Path) -> Option<&str> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".csv")?;
+    let (_, interval) = stem.rsplit_once('-')?;
+    crate::kline_interval_ms(interval).map(|_| interval)
 }
 
 impl<R: BufRead> CandleCsvReader<R> {
@@ -101,6 +135,88 @@ impl<R: BufRead> CandleCsvReader<R> {
             buffer: String::with_capacity(128),
             previous_open_time: None,
             state: ReadState::ExpectHeader,
+            interval: None,
+        }
+    }
+
+    /// Checks every row against the Binance interval `interval` (e.g. `1m`, `1h`); an unknown
+    /// interval name checks nothing (the caller validated it, or has none).
+    #[must_use]
+    pub fn expect_interval(mut self, interval: &str) -> Self {
+        self.interval = crate::kline_interval_ms(interval).map(|ms| Interval {
+            name: interval.to_owned(),
+            ms,
+            longer_gaps: 0,
+            confirmed: false,
+        });
+        self
+    }
+
+    /// Refuses a row whose open time does not fit the interval (see the module docs).
+    fn check_interval(&mut self, open_time: Timestamp) -> Result<(), CsvError> {
+        let Some(mut interval) = self.interval.take() else {
+            return Ok(());
+        };
+        let result = self.fits_interval(&mut interval, open_time);
+        self.interval = Some(interval);
+        result
+    }
+
+    fn fits_interval(
+        &mut self,
+        interval: &mut Interval,
+        open_time: Timestamp,
+    ) -> Result<(), CsvError> {
+        let (name, ms) = (interval.name.clone(), interval.ms);
+        let time = open_time.as_millis();
+        // Weeks and months do not start on multiples of their length since the epoch.
+        if Timestamp::DAY_MS % ms == 0 && time.rem_euclid(ms) != 0 {
+            return Err(self.error(
+                Some("open_time_ms"),
+                format!("open time {time} ({open_time}) is not on a {name} boundary: is this really a {name} file?"),
+            ));
+        }
+        let Some(previous) = self.previous_open_time else {
+            return Ok(());
+        };
+        if name.ends_with('M') {
+            return Ok(());
+        }
+        let gap = open_time.millis_since(previous);
+        if gap % ms != 0 {
+            return Err(self.error(
+                Some("open_time_ms"),
+                format!("{gap} ms after the previous candle ({previous}) is not a whole number of {name} candles: is this really a {name} file?"),
+            ));
+        }
+        if gap == ms {
+            interval.confirmed = true;
+        } else if !interval.confirmed {
+            interval.longer_gaps += 1;
+            if interval.longer_gaps >= GAPS_BEFORE_INTERVAL_SEEN {
+                return Err(self.error(
+                    Some("open_time_ms"),
+                    format!(
+                        "the first {GAPS_BEFORE_INTERVAL_SEEN} candles are all more than {name} apart (the last gap is {gap} ms): these are not {name} candles"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// At the end of the file: refuses a short file none of whose (two or more) gaps was one
+    /// interval.
+    fn check_interval_at_end(&mut self) -> Result<(), CsvError> {
+        match &self.interval {
+            Some(interval) if !interval.confirmed && interval.longer_gaps >= 2 => {
+                let name = interval.name.clone();
+                Err(self.error(
+                    Some("open_time_ms"),
+                    format!("no two candles are {name} apart: these are not {name} candles"),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -208,6 +324,7 @@ impl<R: BufRead> CandleCsvReader<R> {
                 ));
             }
         }
+        self.check_interval(open_time)?;
         let candle = Candle::new(open_time, open, high, low, close, volume)
             .map_err(|e| self.error(None, e.to_string()))?;
         self.previous_open_time = Some(open_time);
@@ -243,8 +360,9 @@ impl<R: BufRead> Iterator for CandleCsvReader<R> {
         match self.next_line() {
             Ok(true) => Some(self.parse_row()),
             Ok(false) => {
+                let end = self.check_interval_at_end();
                 self.state = ReadState::Done;
-                None
+                end.err().map(Err)
             }
             Err(e) => Some(Err(e)),
         }
@@ -379,6 +497,78 @@ mod tests {
         let items: Vec<_> = CandleCsvReader::new(text.as_bytes(), "t").collect();
         assert_eq!(items.len(), 1);
         assert!(items[0].is_err());
+    }
+
+    fn rows(times: impl IntoIterator<Item = i64>) -> String {
+        let mut text = String::from("open_time_ms,open,high,low,close,volume\n");
+        for time in times {
+            text.push_str(&format!("{time},1,2,1,1,1\n"));
+        }
+        text
+    }
+
+    fn read_as(text: &str, interval: &str) -> Result<Vec<Candle>, CsvError> {
+        CandleCsvReader::new(text.as_bytes(), "X-1m.csv")
+            .expect_interval(interval)
+            .collect()
+    }
+
+    #[test]
+    fn five_minute_candles_in_a_one_minute_file_are_refused() {
+        let five = rows((0..50).map(|i| 1_722_000_000_000 + i * 300_000));
+        let err = read_as(&five, "1m").unwrap_err().to_string();
+        assert!(err.contains("not 1m candles"), "{err}");
+        assert!(err.contains(":10:"), "refused at the eighth gap: {err}");
+        assert_eq!(read_as(&five, "5m").unwrap().len(), 50);
+        // Short files too.
+        let short = rows([0, 300_000, 600_000]);
+        assert!(read_as(&short, "1m")
+            .unwrap_err()
+            .to_string()
+            .contains("not 1m"));
+    }
+
+    #[test]
+    fn misaligned_times_and_gaps_are_refused_but_missing_candles_are_not() {
+        let err = read_as(&rows([30_000, 90_000]), "1m")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not on a 1m boundary"), "{err}");
+        // Weeks are not aligned to the epoch, but their gaps must still be whole weeks.
+        let monday = 345_600_000;
+        let err = read_as(
+            &rows([monday, monday + 604_800_000, monday + 691_200_000]),
+            "1w",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not a whole number of 1w candles"), "{err}");
+        // A real file misses candles now and then: gaps of whole intervals pass.
+        let gappy = rows([0, 60_000, 120_000, 600_000, 660_000, 2_000 * 60_000]);
+        assert_eq!(read_as(&gappy, "1m").unwrap().len(), 6);
+        // Weekly candles open on Mondays, not on multiples of a week since the epoch.
+        let weeks = rows((0..4).map(|i| monday + i * 604_800_000));
+        assert_eq!(read_as(&weeks, "1w").unwrap().len(), 4);
+    }
+
+    #[test]
+    fn the_interval_comes_from_the_file_name() {
+        let dir = std::env::temp_dir().join(format!("hybrid-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("BTCUSDT-1m.csv");
+        std::fs::write(&path, rows((0..20).map(|i| i * 300_000))).unwrap();
+        let err = CandleCsvReader::open(&path)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_err();
+        assert!(err.to_string().contains("BTCUSDT-1m.csv"), "{err}");
+        let renamed = dir.join("BTCUSDT-5m.csv");
+        std::fs::rename(&path, &renamed).unwrap();
+        assert_eq!(CandleCsvReader::open(&renamed).unwrap().count(), 20);
+        assert_eq!(interval_in_name(Path::new("a/PEPEUSDT-1h.csv")), Some("1h"));
+        assert_eq!(interval_in_name(Path::new("candles.csv")), None);
+        assert_eq!(interval_in_name(Path::new("x-7q.csv")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

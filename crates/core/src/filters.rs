@@ -219,6 +219,38 @@ impl SymbolFilters {
         }
     }
 
+    /// Rules for replaying candles of a symbol whose real rules are not at hand, from its
+    /// first price: a tick of a millionth of the price's order of magnitude (down to 10⁻¹⁸, so
+    /// a PEPE at 0.00001 gets a 10⁻¹¹ tick), a quantity step worth about a hundredth of a unit
+    /// of the quote (at most 1), and Binance's usual 5-quote minimum notional. The fake
+    /// Binance lists replayed symbols with these rules; `hybrid_engine::replay_filters` is the
+    /// same rule (and should call this one).
+    #[must_use]
+    pub fn for_replay(symbol: Symbol, first_price: Decimal) -> Self {
+        let power_of_ten = |exponent: i32| {
+            if exponent >= 0 {
+                Decimal::from(10_i64.pow(exponent.unsigned_abs().min(18)))
+            } else {
+                Decimal::new(1, exponent.unsigned_abs().min(28))
+            }
+        };
+        let mut magnitude: i32 = 0;
+        let mut scaled = first_price;
+        while scaled >= Decimal::TEN {
+            scaled /= Decimal::TEN;
+            magnitude += 1;
+        }
+        while scaled < Decimal::ONE && scaled > Decimal::ZERO && magnitude > -12 {
+            scaled *= Decimal::TEN;
+            magnitude -= 1;
+        }
+        let tick = power_of_ten(magnitude - 6);
+        let step = power_of_ten(-(magnitude + 2)).min(Decimal::ONE);
+        let mut filters = Self::with_steps(symbol, tick, step);
+        filters.min_notional = Decimal::from(5);
+        filters
+    }
+
     /// Checks that the rules are self-consistent: nothing negative, every minimum ≤ its maximum.
     ///
     /// # Errors

@@ -28,7 +28,9 @@ pub use crate::{
     candle::Candle,
     client_order_id::{ClientOrderId, CohortId, CLIENT_ORDER_ID_PREFIX},
     clock::{Clock, SimClock, SystemClock, TimerEvent, TimerId},
-    csv::{CandleCsvReader, CandleCsvWriter, CsvError, CANDLE_CSV_HEADER},
+    csv::{
+        CandleCsvReader, CandleCsvWriter, CsvError, CANDLE_CSV_HEADER, GAPS_BEFORE_INTERVAL_SEEN,
+    },
     error::CoreError,
     filters::{FilterViolation, RoundedOrder, SymbolFilters},
     interval::{kline_interval_ms, KLINE_INTERVALS},

@@ -98,6 +98,11 @@ pub enum ExchangeError {
     /// price of `"abc"`.
     #[error("invalid response: {0}")]
     InvalidResponse(String),
+    /// A candle file replayed as the market is unreadable or holds something else than its
+    /// name says (e.g. 5-minute candles in `-1m.csv`); the text names the file, line and
+    /// column. Not an answer of any exchange, so not labelled as one.
+    #[error("candle file {0}")]
+    CandleFile(String),
     /// We refused to send the request because it is malformed, e.g. a LIMIT order without a
     /// price or an unknown kline interval. A bug in the caller.
     #[error("invalid request: {0}")]
@@ -107,10 +112,6 @@ pub enum ExchangeError {
     /// applied in memory.
     #[error("exchange state storage: {0}")]
     Storage(String),
-    /// A candle file a replay reads is missing or malformed, e.g. "BTCUSDT-1h.csv line 7:
-    /// high below low". Not the exchange's fault: the message names the file and the line.
-    #[error("{0}")]
-    CandleFile(String),
 }
 
 impl From<hybrid_core::CsvError> for ExchangeError {

@@ -186,10 +186,10 @@ pub(crate) struct RunArgs {
     /// candles in a minute).
     #[arg(long, default_value = "fast", value_name = "fast|N")]
     pub(crate) speed: String,
-    /// Where orders go: paper (simulated fills), testnet or live (both need
-    /// HYBRID_BINANCE_API_KEY/SECRET; live also exchange.live_confirmed = true); overrides
-    /// exchange.backend.
-    #[arg(long, value_name = "BACKEND", value_parser = ["paper", "testnet", "live"])]
+    /// Where orders go: paper (simulated fills), testnet, demo (Binance Demo Mode) or live
+    /// (all three need HYBRID_BINANCE_API_KEY/SECRET; live also exchange.live_confirmed =
+    /// true); overrides exchange.backend.
+    #[arg(long, value_name = "BACKEND", value_parser = ["paper", "testnet", "demo", "live"])]
     pub(crate) exchange: Option<String>,
     /// Comma-separated symbols (default: trading.symbols).
     #[arg(long, value_name = "LIST")]

@@ -27,17 +27,35 @@ pub enum StoreError {
         reason: String,
     },
     /// Applying or listing migrations failed, e.g. a migration's SQL is invalid.
-    #[error("{backend} migration failed: {source}")]
+    ///
+    /// The harness's error is part of the message and deliberately not a `source()`: a
+    /// chain printer (anyhow's `{:#}`) would print it twice otherwise.
+    #[error("{backend} migration failed: {reason}")]
     Migration {
         /// Which backend's migrations were running.
         backend: Backend,
-        /// The migration harness's error.
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// The migration harness's error, as text.
+        reason: String,
     },
     /// A query failed for a reason not covered by another variant, e.g. a missing table
-    /// because migrations were not run.
+    /// because migrations were not run. (Not a `source()`, for the reason above.)
     #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+    /// Another process already runs on this database: `holder` names it (pid, host, since
+    /// when). Nothing was written.
+    #[error("{what} is already in use by another main_hybrid run ({holder}); stop that process first, or point this one at another database")]
+    InstanceLocked {
+        /// What is locked, e.g. `the database data/hybrid.db`.
+        what: String,
+        /// Who holds it, as the holder recorded it.
+        holder: String,
+    },
+    /// `HYBRID_FAILPOINT` is set to something the crash injection does not understand.
+    #[error("invalid HYBRID_FAILPOINT: {reason}")]
+    Failpoint {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The change contradicts what is stored, e.g. a client order id that is already recorded.
     #[error("conflict on {what} {key}: {reason}")]
     Conflict {
@@ -59,7 +77,7 @@ pub enum StoreError {
     /// A domain rule refused the change; nothing was written. E.g. an illegal order status
     /// transition (FILLED → NEW) or a fill that would overfill its order.
     #[error("refused: {0}")]
-    Refused(#[from] CoreError),
+    Refused(CoreError),
     /// A stored value that no longer parses, e.g. `"abc"` in `orders.price`. Names the table,
     /// column and value so the row can be found and repaired.
     #[error("corrupt value {value:?} in {table}.{column}: {reason}")]
@@ -73,4 +91,16 @@ pub enum StoreError {
         /// Why it does not parse.
         reason: String,
     },
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Query(error)
+    }
+}
+
+impl From<CoreError> for StoreError {
+    fn from(error: CoreError) -> Self {
+        Self::Refused(error)
+    }
 }

@@ -12,7 +12,9 @@ mod codec;
 mod cohorts;
 mod error;
 mod events;
+pub mod failpoint;
 mod history;
+mod instance;
 mod learning;
 mod orders;
 mod outbox;
@@ -41,7 +43,9 @@ pub use crate::{
     cohorts::{CohortRecord, NewCohort},
     error::StoreError,
     events::{Event, NewEvent},
+    failpoint::failpoint,
     history::{EquityRecord, ModeRecord},
+    instance::InstanceLock,
     learning::{
         ConversationRecord, DecisionKind, DecisionRecord, DiscoveryRecord, EconomicEvent,
         IndicatorSnapshot, LearningRow, MarketSignal, NewConversation, NewDecision, NewDiscovery,

@@ -88,6 +88,15 @@ impl Store {
         dispatch!(self, open_orders(cohort))
     }
 
+    /// Every order of every cohort, open and terminal, oldest first (audits and the crash
+    /// campaign's comparison of two runs).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad row.
+    pub fn all_orders(&self) -> Result<Vec<Order>, StoreError> {
+        dispatch!(self, orders_of(None))
+    }
+
     /// The order's status changes, oldest first.
     ///
     /// # Errors
@@ -126,7 +135,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Query`] on a database failure; [`StoreError::Corrupt`] for a bad row.
     pub fn cohort_orders(&self, cohort: CohortId) -> Result<Vec<Order>, StoreError> {
-        dispatch!(self, cohort_orders(cohort))
+        dispatch!(self, orders_of(Some(cohort)))
     }
 
     /// Every fill of `cohort`'s orders, in execution order (a restarted cohort rebuilds its

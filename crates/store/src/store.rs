@@ -74,7 +74,7 @@ impl fmt::Debug for Store {
 
 /// Where a URL points, after checking its scheme.
 #[derive(Debug, PartialEq, Eq)]
-enum Target<'a> {
+pub(crate) enum Target<'a> {
     /// A SQLite database file (relative to the working directory, or absolute).
     SqliteFile(&'a str),
     /// A private in-memory SQLite database, gone when the store drops.
@@ -95,9 +95,11 @@ impl Store {
     /// # Errors
     /// [`StoreError::InvalidUrl`] for another scheme or an empty path;
     /// [`StoreError::Connection`] when the directory cannot be created or the database cannot
-    /// be opened or configured.
+    /// be opened or configured; [`StoreError::Failpoint`] for a malformed `HYBRID_FAILPOINT`
+    /// (see [`crate::failpoint`]).
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let (connection, backend) = match parse_url(url)? {
+        crate::failpoint::check()?;
+        let (mut connection, backend) = match parse_url(url)? {
             Target::SqliteMemory => (open_sqlite(":memory:")?, Backend::Sqlite),
             Target::SqliteFile(path) => {
                 create_parent_dir(path)?;
@@ -105,6 +107,13 @@ impl Store {
             }
             Target::Postgres(url) => (open_postgres(url)?, Backend::Postgres),
         };
+        if let Some(target) = crate::failpoint::write_target() {
+            let counter = crate::failpoint::WriteCounter::new(target);
+            match &mut connection {
+                AnyConnection::Sqlite(conn) => conn.set_instrumentation(counter),
+                AnyConnection::Pg(conn) => conn.set_instrumentation(counter),
+            }
+        }
         Ok(Self {
             connection: Mutex::new(connection),
             backend,
@@ -124,7 +133,10 @@ impl Store {
     /// [`StoreError::Migration`] when the migration table cannot be read or created.
     pub fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
         let backend = self.backend;
-        let failed = |source| StoreError::Migration { backend, source };
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration {
+            backend,
+            reason: source.to_string(),
+        };
         let names = match &mut *self.lock()? {
             AnyConnection::Sqlite(conn) => conn
                 .pending_migrations(SQLITE_MIGRATIONS)
@@ -160,20 +172,38 @@ impl Store {
     }
 
     fn migrate_now(&self) -> Result<Vec<String>, StoreError> {
-        let pending = self.pending_migrations()?;
         let backend = self.backend;
-        let failed = |source| StoreError::Migration { backend, source };
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration {
+            backend,
+            reason: source.to_string(),
+        };
+        let pending = if backend == Backend::Postgres {
+            self.pending_migrations()?
+        } else {
+            Vec::new()
+        };
         match &mut *self.lock()? {
-            AnyConnection::Sqlite(conn) => {
+            // Two processes opening a fresh file at once: each listed every migration as
+            // pending, so the second failed on "table … already exists" (issue 15, D7). One
+            // immediate transaction around the list and the run makes the second wait (busy
+            // timeout) for the first to commit, then find nothing pending.
+            AnyConnection::Sqlite(conn) => conn.immediate_transaction(|conn| {
+                let pending: Vec<String> = conn
+                    .pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(failed)?
+                    .iter()
+                    .map(|m| m.name().to_string())
+                    .collect();
                 conn.run_pending_migrations(SQLITE_MIGRATIONS)
                     .map_err(failed)?;
-            }
+                Ok(pending)
+            }),
             AnyConnection::Pg(conn) => {
                 conn.run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map_err(failed)?;
+                Ok(pending)
             }
-        };
-        Ok(pending)
+        }
     }
 
     /// Takes (`true`, waiting) or releases the migration lock; nothing on SQLite, whose file
@@ -221,7 +251,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x6879_6272_6964_6d67;
 const ALLOWED_SCHEMES: &str =
     "expected sqlite://PATH, sqlite::memory:, sqlite://:memory:, postgres://… or postgresql://…";
 
-fn parse_url(url: &str) -> Result<Target<'_>, StoreError> {
+pub(crate) fn parse_url(url: &str) -> Result<Target<'_>, StoreError> {
     if url == "sqlite::memory:" || url == "sqlite://:memory:" {
         return Ok(Target::SqliteMemory);
     }
@@ -244,7 +274,7 @@ fn parse_url(url: &str) -> Result<Target<'_>, StoreError> {
     })
 }
 
-fn create_parent_dir(path: &str) -> Result<(), StoreError> {
+pub(crate) fn create_parent_dir(path: &str) -> Result<(), StoreError> {
     let Some(parent) = Path::new(path).parent() else {
         return Ok(());
     };

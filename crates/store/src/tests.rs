@@ -181,3 +181,36 @@ fn both_backends_have_the_same_migration_versions() {
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, versions("postgres"));
 }
+
+#[test]
+fn two_processes_migrating_one_fresh_sqlite_file_both_succeed() {
+    // Issue 15, D7: each listed every migration as pending and the second failed on
+    // "table task_runs already exists". Two stores on one file stand for two processes.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (url, barrier) = (url.clone(), std::sync::Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    let store = Store::open(&url).unwrap();
+                    barrier.wait();
+                    store.run_migrations().map(|applied| applied.len())
+                })
+            })
+            .collect();
+        let applied: Vec<usize> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect();
+        let total = Store::open("sqlite::memory:")
+            .unwrap()
+            .pending_migrations()
+            .unwrap()
+            .len();
+        // One of them applied everything, the other found nothing left to do.
+        assert_eq!(applied.iter().sum::<usize>(), total, "{applied:?}");
+        assert!(applied.contains(&0), "{applied:?}");
+    }
+}

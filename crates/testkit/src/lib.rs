@@ -7,6 +7,7 @@
 //! - [`coingecko`]: a fake CoinGecko `/coins/markets` server on 127.0.0.1 (market caps,
 //!   request counting, error statuses, malformed answers).
 //! - [`datasources`]: fake funding-rate and economic-calendar endpoints on 127.0.0.1.
+//! - [`fuzz`]: time-bounded fuzzing of parsers with proptest strategies (`just fuzz`).
 //! - [`llm`]: a fake OpenAI-compatible chat-completions server on 127.0.0.1 (valid, invalid,
 //!   empty and slow answers, error statuses).
 //! - [`pg`]: a throw-away PostgreSQL schema per test on the server named by
@@ -17,6 +18,7 @@
 pub mod binance;
 pub mod coingecko;
 pub mod datasources;
+pub mod fuzz;
 pub mod llm;
 pub mod pg;
 pub mod telegram;

@@ -12,6 +12,7 @@
 mod api;
 mod client;
 mod config;
+pub mod fuzzing;
 mod klines;
 mod orders;
 pub mod restrictions;

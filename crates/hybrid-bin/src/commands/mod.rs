@@ -107,6 +107,28 @@ pub(crate) fn parse_symbols(list: &str) -> Result<Vec<hybrid_core::Symbol>, Usag
     Ok(symbols)
 }
 
+/// Reads the first candles of each file (as many as the reader needs to see the interval in
+/// the gaps), so that a file of another interval than its name says, or a bad first row, is
+/// refused before anything trades.
+///
+/// # Errors
+/// The file's problem, naming the file and the line.
+pub(crate) fn check_candle_intervals(
+    dir: &std::path::Path,
+    symbols: &[hybrid_core::Symbol],
+    interval: &str,
+) -> anyhow::Result<()> {
+    for symbol in symbols {
+        let path = hybrid_exchange::candle_file_path(dir, symbol, interval);
+        let reader = hybrid_core::CandleCsvReader::open(&path)?;
+        let first = usize::try_from(hybrid_core::GAPS_BEFORE_INTERVAL_SEEN).unwrap_or(8) + 1;
+        for candle in reader.take(first) {
+            candle?;
+        }
+    }
+    Ok(())
+}
+
 /// Refuses (exit 2) when a symbol's candle file `DIR/SYMBOL-INTERVAL.csv` is missing.
 pub(crate) fn require_candle_files(
     dir: &std::path::Path,

@@ -49,6 +49,9 @@ struct Plan {
 /// or SIGINT/SIGTERM.
 pub(crate) fn run(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<()> {
     let plan = plan(loaded, args)?;
+    // One run per database, taken before anything is written; released when the process
+    // ends, however it ends (issue 15, D7).
+    let _instance = hybrid_store::InstanceLock::acquire(&loaded.config.database.url, "run")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -71,6 +74,9 @@ fn plan(loaded: &LoadedConfig, args: &RunArgs) -> anyhow::Result<Plan> {
     }
     if let Market::Replay(dir) = &market {
         super::require_candle_files(dir, &symbols, &args.interval)?;
+        // The files' first gaps show their interval: refuse a file of another interval (5m
+        // candles in -1m.csv) before trading on it (issue 15, D8).
+        super::check_candle_intervals(dir, &symbols, &args.interval)?;
         if config.exchange.backend == ExchangeBackend::Live {
             return Err(UsageError(
                 "--market replay:DIR never trades real money: use --exchange paper or testnet"
@@ -145,7 +151,7 @@ async fn run_async(loaded: &LoadedConfig, args: &RunArgs, plan: Plan) -> anyhow:
                 .context("the candle files hold no candle")?;
             let market_clock = Arc::new(SimClock::new(start));
             let clock: Arc<dyn Clock> = market_clock.clone();
-            if backend == ExchangeBackend::Testnet {
+            if matches!(backend, ExchangeBackend::Testnet | ExchangeBackend::Demo) {
                 // The testnet's clock must follow the replay (a fake testnet that replays the
                 // same candles, as in the end-to-end tests): requests carry replayed times.
                 let client = signed_client(config, backend, &clock)?;
@@ -192,7 +198,7 @@ async fn run_async(loaded: &LoadedConfig, args: &RunArgs, plan: Plan) -> anyhow:
                         .drive(feed, Arc::new(paper), store, filters, live)
                         .await
                 }
-                ExchangeBackend::Testnet | ExchangeBackend::Live => {
+                ExchangeBackend::Testnet | ExchangeBackend::Demo | ExchangeBackend::Live => {
                     let client = signed_client(config, backend, &clock)?;
                     if backend == ExchangeBackend::Live {
                         live_gate(&client, &store, config, clock.now()).await?;
@@ -313,11 +319,7 @@ fn signed_client(
         std::env::var("HYBRID_BINANCE_API_KEY").unwrap_or_default(),
         std::env::var("HYBRID_BINANCE_API_SECRET").unwrap_or_default(),
     );
-    let environment = if backend == ExchangeBackend::Live {
-        BinanceEnvironment::Mainnet
-    } else {
-        BinanceEnvironment::Testnet
-    };
+    let environment = environment(backend);
     let base = if config.exchange.base_url.is_empty() {
         BinanceConfig::new(environment)
     } else {
@@ -325,6 +327,15 @@ fn signed_client(
     };
     let signed = base.with_credentials(Credentials::hmac(key, &secret));
     Ok(BinanceClient::with_clock(signed, Arc::clone(clock))?)
+}
+
+/// The Binance environment a signed backend trades on.
+fn environment(backend: ExchangeBackend) -> BinanceEnvironment {
+    match backend {
+        ExchangeBackend::Live => BinanceEnvironment::Mainnet,
+        ExchangeBackend::Demo => BinanceEnvironment::Demo,
+        ExchangeBackend::Paper | ExchangeBackend::Testnet => BinanceEnvironment::Testnet,
+    }
 }
 
 /// The go-live gate (spec §2): the API key must not be able to withdraw and must be
@@ -424,5 +435,21 @@ mod tests {
         assert_eq!(parse_speed("60").unwrap(), ReplaySpeed::Factor(60.0));
         assert!(parse_speed("0").is_err());
         assert!(parse_speed("slow").is_err());
+    }
+
+    #[test]
+    fn demo_trades_on_binance_demo_mode_and_only_live_on_mainnet() {
+        assert_eq!(
+            environment(ExchangeBackend::Demo).base_url(),
+            "https://demo-api.binance.com"
+        );
+        assert_eq!(
+            environment(ExchangeBackend::Testnet),
+            BinanceEnvironment::Testnet
+        );
+        assert_eq!(
+            environment(ExchangeBackend::Live),
+            BinanceEnvironment::Mainnet
+        );
     }
 }

@@ -83,10 +83,35 @@ impl fmt::Display for ConfigErrors {
             if count == 1 { "" } else { "s" }
         )?;
         for problem in &self.0 {
-            writeln!(f, "  - {}: {}", problem.location, problem.message)?;
+            writeln!(
+                f,
+                "  - {}: {}",
+                clip(&problem.location, MAX_SHOWN_CHARS),
+                clip(&problem.message, MAX_SHOWN_CHARS)
+            )?;
         }
         Ok(())
     }
+}
+
+/// The longest location or message a configuration problem prints, in characters: a 2 MB
+/// value pasted by mistake is named, not echoed whole (issue 15, D10).
+const MAX_SHOWN_CHARS: usize = 400;
+
+/// `text`, or its head and tail around a note of how much was left out when it is longer than
+/// `max` characters (the tail keeps what the value was expected to be).
+pub(crate) fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let total = text.chars().count();
+    if total <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let (head, tail) = (max * 2 / 3, max / 3);
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(total - tail).collect();
+    std::borrow::Cow::Owned(format!(
+        "{start}… [{} characters left out] …{end}",
+        total - head - tail
+    ))
 }
 
 /// Loads the configuration: defaults, then `file`, then `env`, then `overrides`.
@@ -637,6 +662,102 @@ pub(crate) fn mask_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzz target: any file and any environment value end in a configuration or a list of
+    /// problems, never a panic (`just fuzz` runs it for a set time).
+    #[test]
+    fn fuzz_config_loader() {
+        use proptest::prelude::*;
+        const PIECES: &[&str] = &[
+            "[exchange]\n",
+            "[trading]\n",
+            "[database]\n",
+            "[logging]\n",
+            "[telegram]\n",
+            "[portfolio]\n",
+            "[[cohorts]]\n",
+            "[market]\n",
+            "backend = ",
+            "url = ",
+            "symbols = ",
+            "max_symbols = ",
+            "total_investment = ",
+            "fee_rate = ",
+            "level = ",
+            "live_confirmed = ",
+            "initial_mode = ",
+            "name = ",
+            "\"paper\"",
+            "\"live\"",
+            "\"demo\"",
+            "true",
+            "-1",
+            "1e400",
+            "0.001",
+            "[\"BTCUSDT\", 3]",
+            "{ a = 1 }",
+            "\n",
+            "\"",
+            "'",
+            "=",
+            "#",
+            "[",
+            "]",
+        ];
+        let file = prop_oneof![
+            hybrid_testkit::fuzz::text_of(PIECES, 40),
+            hybrid_testkit::fuzz::bytes(1_024)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ];
+        let env_value = hybrid_testkit::fuzz::text_of(PIECES, 4);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hybrid.toml");
+        hybrid_testkit::fuzz::fuzz("config_loader", (file, env_value), |(text, value)| {
+            std::fs::write(&path, &text).unwrap();
+            let env = BTreeMap::from([
+                ("HYBRID_TRADING__SYMBOLS".to_owned(), value.clone()),
+                ("HYBRID_EXCHANGE__FEE_RATE".to_owned(), value),
+            ]);
+            if let Err(errors) = load(Some(&path), &env, &Overrides::default()) {
+                let _ = errors.to_string();
+            }
+        });
+    }
+
+    #[test]
+    fn demo_needs_keys_like_the_testnet_and_no_confirmation() {
+        let text = load_text("[exchange]\nbackend = \"demo\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("Demo backend needs the environment variable HYBRID_BINANCE_API_KEY"),
+            "{text}"
+        );
+        let keys = [
+            ("HYBRID_BINANCE_API_KEY", "k"),
+            ("HYBRID_BINANCE_API_SECRET", "s"),
+        ];
+        let loaded = load_text("[exchange]\nbackend = \"demo\"\n", &keys).unwrap();
+        assert_eq!(loaded.config.exchange.backend, ExchangeBackend::Demo);
+    }
+
+    #[test]
+    fn a_huge_bad_value_is_named_not_echoed_whole() {
+        let huge = "x".repeat(2_000_000);
+        let env = BTreeMap::from([("HYBRID_TRADING__INITIAL_MODE".to_owned(), huge)]);
+        let text = load(None, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(text.len() < 2_000, "{} bytes printed", text.len());
+        assert!(text.contains("trading.initial_mode"), "{text}");
+        assert!(text.contains("characters left out"), "{text}");
+        assert!(text.contains("not allowed"), "the tail is kept: {text}");
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(
+            clip("abcdefghijklmnop", 6),
+            "abcd… [10 characters left out] …op"
+        );
+    }
 
     fn load_text(text: &str, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigErrors> {
         let dir = tempfile::tempdir().unwrap();

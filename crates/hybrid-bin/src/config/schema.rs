@@ -84,7 +84,7 @@ const fn dec(min: &'static str, min_exclusive: bool, max: &'static str) -> Kind 
 pub(crate) const SECRET_ENV_VARS: [(&str, &str); 5] = [
     (
         "HYBRID_BINANCE_API_KEY",
-        "Binance API key (testnet or live backend)",
+        "Binance API key (testnet, demo or live backend)",
     ),
     (
         "HYBRID_BINANCE_API_SECRET",
@@ -106,8 +106,8 @@ pub(crate) const KEYS: &[Key] = &[
     key("database", "url", Kind::Text, "\"sqlite://data/hybrid.db\"",
         "Where state is kept: `sqlite://PATH` (embedded, the default; the folder is created) or `postgres://USER@HOST:PORT/DB`."),
 
-    key("exchange", "backend", Kind::Choice(&["paper", "testnet", "live"]), "\"paper\"",
-        "`paper`: real public prices, simulated fills, no keys needed. `testnet`: Binance spot testnet (keys needed). `live`: real money (keys and `live_confirmed = true` needed)."),
+    key("exchange", "backend", Kind::Choice(&["paper", "testnet", "demo", "live"]), "\"paper\"",
+        "`paper`: real public prices, simulated fills, no keys needed. `testnet`: Binance spot testnet (keys needed). `demo`: Binance Demo Mode, real prices and fake money (demo keys needed). `live`: real money (keys and `live_confirmed = true` needed)."),
     key("exchange", "live_confirmed", Kind::Bool, "false",
         "Must be `true` for the `live` backend to start: a deliberate second switch before real money is traded."),
     key("exchange", "base_url", Kind::Text, "\"\"",

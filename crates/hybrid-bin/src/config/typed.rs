@@ -55,6 +55,8 @@ pub(crate) struct DatabaseConfig {
 pub(crate) enum ExchangeBackend {
     Paper,
     Testnet,
+    /// Binance Demo Mode: real prices, fake money; keys needed, like the testnet.
+    Demo,
     Live,
 }
 

@@ -155,9 +155,15 @@ pub(crate) fn open_orders(
         .collect()
 }
 
-pub(crate) fn cohort_orders(conn: &mut Conn, cohort: CohortId) -> Result<Vec<Order>, StoreError> {
-    orders::table
-        .filter(orders::cohort_id.eq(cohort_key(cohort)))
+pub(crate) fn orders_of(
+    conn: &mut Conn,
+    cohort: Option<CohortId>,
+) -> Result<Vec<Order>, StoreError> {
+    let mut query = orders::table.into_boxed::<Db>();
+    if let Some(cohort) = cohort {
+        query = query.filter(orders::cohort_id.eq(cohort_key(cohort)));
+    }
+    query
         .order((orders::created_at.asc(), orders::client_order_id.asc()))
         .select(OrderRow::as_select())
         .load(conn)?

@@ -15,6 +15,8 @@
 mod restrictions;
 mod server;
 
+pub use server::STATE_PATH;
+
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex, PoisonError},
@@ -235,6 +237,17 @@ impl std::fmt::Debug for FakeBinance {
 /// # Panics
 /// If no local port can be bound (the test cannot run at all then).
 pub async fn spawn(config: FakeBinanceConfig) -> FakeBinance {
+    spawn_on(config, 0)
+        .await
+        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0: {e}"))
+}
+
+/// Starts a fake Binance on `127.0.0.1:port` (0: any free port), for the `fake_binance`
+/// binary, which may be asked for a fixed port.
+///
+/// # Errors
+/// The I/O error when the port cannot be bound.
+pub async fn spawn_on(config: FakeBinanceConfig, port: u16) -> std::io::Result<FakeBinance> {
     let mut engine = MatchingEngine::new(
         config.matching.clone(),
         config.symbols.clone(),
@@ -257,24 +270,17 @@ pub async fn spawn(config: FakeBinanceConfig) -> FakeBinance {
         replay: Mutex::new(None),
         config,
     });
-    #[expect(
-        clippy::expect_used,
-        reason = "a test fixture without a port cannot run"
-    )]
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    #[expect(clippy::expect_used, reason = "a bound listener has an address")]
-    let address = listener.local_addr().expect("local address");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let address = listener.local_addr()?;
     let app = server::app(Arc::clone(&shared));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    FakeBinance {
+    Ok(FakeBinance {
         base_url: format!("http://{address}"),
         shared,
         task,
-    }
+    })
 }
 
 impl FakeBinance {
